@@ -1,0 +1,20 @@
+"""indrnn: the IndRNN reference code (Li et al., CVPR 2018) on PyTensor.
+
+Subpackages and modules
+-----------------------
+lasagne
+    A Lasagne-compatible layer library (``import indrnn.lasagne as lasagne``).
+indrnn, indrnn_onlyrecurrent, batchnorm_step_timefirst,
+bn_eachstep_withdrop_timefirst
+    Ports of the original IndRNN modules, one to one.
+legacy
+    Reading and writing parameter files in the original ``np.savez`` format.
+training
+    The training loop shared by the experiments.
+"""
+# Thread defaults must be in place before numpy/numba start their pools.
+from ._runtime import configure_threads as _configure_threads
+
+_configure_threads()
+
+__version__ = "0.1.0"

@@ -1,0 +1,207 @@
+"""Layers that add noise during training: dropout and Gaussian noise.
+
+Random numbers come from a counter-based generator built from ordinary
+integer tensor operations (:func:`uniform`): a per-layer seed drawn from
+:func:`indrnn.lasagne.random.get_rng` when the layer is built, and a
+per-graph call counter that advances by one on every call of a compiled
+function (a default update, see :mod:`indrnn.lasagne.default_updates`).
+Unlike a shared random generator, an integer counter advances in every
+backend, JAX included, so masks are fresh on every call everywhere, and a
+seeded run is reproducible.
+"""
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+
+from .. import random as lasagne_random
+from ..default_updates import attach_default_update
+from .base import Layer
+
+__all__ = [
+    "uniform",
+    "DropoutLayer", "dropout", "dropout_channels", "spatial_dropout",
+    "GaussianNoiseLayer",
+]
+
+_TWO32 = 2 ** 32
+
+
+def _mix32(x):
+    """A 32-bit avalanche hash (Wellons' "lowbias32") on uint64 holding
+    values below 2**32; shifts are written as floor divisions."""
+    c = lambda v: pt.constant(v, dtype="uint64")  # noqa: E731
+    x = pt.bitwise_xor(x, x // c(2 ** 16))
+    x = (x * c(0x7FEB352D)) % c(_TWO32)
+    x = pt.bitwise_xor(x, x // c(2 ** 15))
+    x = (x * c(0x846CA68B)) % c(_TWO32)
+    x = pt.bitwise_xor(x, x // c(2 ** 16))
+    return x
+
+
+def uniform(shape, seed, counter, dtype=None):
+    """Uniform numbers in [0, 1) from a seed and a call counter.
+
+    Parameters
+    ----------
+    shape : tuple of int or symbolic scalars
+    seed : int
+        Stream identifier (below 2**32).
+    counter : integer scalar tensor
+        Differs between calls; each value gives an independent draw.
+    dtype : str, optional
+        Float dtype; floatX when omitted.
+
+    Returns
+    -------
+    TensorVariable
+        Values ``k / 2**32`` for hashed 32-bit integers ``k``.
+
+    Examples
+    --------
+    >>> u = uniform((1000,), seed=1, counter=pt.constant(0)).eval()
+    >>> bool(0.45 < u.mean() < 0.55)
+    True
+    """
+    dtype = dtype or pytensor.config.floatX
+    size = 1
+    for s in shape:
+        size = size * s
+    key = _mix32(pt.cast(seed % _TWO32, "uint64")
+                 ^ _mix32(pt.cast(counter, "uint64") % _TWO32))
+    index = pt.arange(size, dtype="uint64")
+    bits = _mix32(pt.bitwise_xor(_mix32((index + key) % _TWO32), key))
+    values = pt.cast(bits, "float64") / _TWO32
+    return pt.cast(values, dtype).reshape(shape)
+
+
+class DropoutLayer(Layer):
+    """Randomly zero inputs during training.
+
+    Parameters
+    ----------
+    incoming : Layer or tuple
+    p : float
+        Probability of dropping a value.
+    rescale : bool
+        Divide the kept values by ``1 - p`` (so the expected sum is kept).
+    shared_axes : tuple of int
+        Axes along which the mask is the same (e.g. ``(0,)`` for a mask
+        shared over time in time-first data).
+    seed : int, optional
+        Seed of this layer's masks; drawn from
+        :func:`indrnn.lasagne.random.get_rng` when omitted.
+
+    Notes
+    -----
+    With ``deterministic=True`` or ``p == 0`` the input passes unchanged.
+    Every call of a compiled training function draws new masks.
+
+    Examples
+    --------
+    >>> from indrnn.lasagne.layers import InputLayer
+    >>> DropoutLayer(InputLayer((None, 3)), p=0.2).p
+    0.2
+    """
+
+    def __init__(self, incoming, p=0.5, rescale=True, shared_axes=(),
+                 seed=None, **kwargs):
+        super().__init__(incoming, **kwargs)
+        if not 0 <= p < 1:
+            raise ValueError("DropoutLayer: p must be in [0, 1), got %r" % p)
+        self.p = p
+        self.rescale = rescale
+        self.shared_axes = tuple(shared_axes)
+        if seed is None:
+            seed = int(lasagne_random.get_rng().randint(1, 2147462579))
+        self.seed = seed
+
+    def _call_counter(self):
+        """A fresh counter for one graph, advanced by each call."""
+        counter = pytensor.shared(np.int64(0), name="dropout_counter")
+        return attach_default_update(counter, counter + 1)
+
+    def get_output_for(self, input, deterministic=False, **kwargs):
+        if deterministic or self.p == 0:
+            return input
+        retain = 1 - self.p
+        if self.rescale:
+            input = input / pt.constant(retain, dtype=input.dtype)
+        mask_shape = self.input_shape
+        if any(s is None for s in mask_shape):
+            mask_shape = tuple(input.shape[i] for i in range(input.ndim))
+        shared = tuple(a % input.ndim for a in self.shared_axes)
+        mask_shape = tuple(1 if a in shared else s
+                           for a, s in enumerate(mask_shape))
+        mask = pt.lt(uniform(mask_shape, self.seed, self._call_counter(),
+                             dtype=input.dtype), retain)
+        mask = pt.cast(mask, input.dtype)
+        if shared:
+            mask = pt.specify_broadcastable(mask, *shared)
+        return input * mask
+
+
+dropout = DropoutLayer  # Lasagne's shortcut
+
+
+def dropout_channels(incoming, *args, **kwargs):
+    """Dropout with a mask shared over all axes but the first two.
+
+    Parameters
+    ----------
+    incoming : Layer or tuple
+    *args, **kwargs
+        As :class:`DropoutLayer` (without ``shared_axes``).
+
+    Returns
+    -------
+    DropoutLayer
+
+    Examples
+    --------
+    >>> from indrnn.lasagne.layers import InputLayer
+    >>> dropout_channels(InputLayer((2, 3, 4, 5))).shared_axes
+    (2, 3)
+    """
+    ndim = len(getattr(incoming, "output_shape", incoming))
+    kwargs["shared_axes"] = tuple(range(2, ndim))
+    return DropoutLayer(incoming, *args, **kwargs)
+
+
+spatial_dropout = dropout_channels  # Lasagne's alias
+
+
+class GaussianNoiseLayer(Layer):
+    """Add zero-mean Gaussian noise during training.
+
+    Parameters
+    ----------
+    incoming : Layer or tuple
+    sigma : float
+        Standard deviation of the noise.
+    seed : int, optional
+
+    Examples
+    --------
+    >>> from indrnn.lasagne.layers import InputLayer
+    >>> GaussianNoiseLayer(InputLayer((None, 3)), sigma=0.5).sigma
+    0.5
+    """
+
+    def __init__(self, incoming, sigma=0.1, seed=None, **kwargs):
+        super().__init__(incoming, **kwargs)
+        self.sigma = sigma
+        if seed is None:
+            seed = int(lasagne_random.get_rng().randint(1, 2147462579))
+        self.seed = seed
+
+    def get_output_for(self, input, deterministic=False, **kwargs):
+        if deterministic or self.sigma == 0:
+            return input
+        counter = pytensor.shared(np.int64(0), name="noise_counter")
+        counter = attach_default_update(counter, counter + 1)
+        shape = tuple(input.shape[i] for i in range(input.ndim))
+        # Box-Muller from two independent uniform draws
+        u1 = uniform(shape, self.seed, 2 * counter, dtype="float64")
+        u2 = uniform(shape, self.seed, 2 * counter + 1, dtype="float64")
+        normal = pt.sqrt(-2 * pt.log1p(-u1)) * pt.cos(2 * np.pi * u2)
+        return input + pt.cast(self.sigma * normal, input.dtype)
