@@ -26,15 +26,19 @@ __all__ = [
 _TWO32 = 2 ** 32
 
 
+def _u64(value):
+    """A uint64 constant (a Python int would promote uint64 math to float)."""
+    return pt.constant(value, dtype="uint64")
+
+
 def _mix32(x):
     """A 32-bit avalanche hash (Wellons' "lowbias32") on uint64 holding
     values below 2**32; shifts are written as floor divisions."""
-    c = lambda v: pt.constant(v, dtype="uint64")  # noqa: E731
-    x = pt.bitwise_xor(x, x // c(2 ** 16))
-    x = (x * c(0x7FEB352D)) % c(_TWO32)
-    x = pt.bitwise_xor(x, x // c(2 ** 15))
-    x = (x * c(0x846CA68B)) % c(_TWO32)
-    x = pt.bitwise_xor(x, x // c(2 ** 16))
+    x = pt.bitwise_xor(x, x // _u64(2 ** 16))
+    x = (x * _u64(0x7FEB352D)) % _u64(_TWO32)
+    x = pt.bitwise_xor(x, x // _u64(2 ** 15))
+    x = (x * _u64(0x846CA68B)) % _u64(_TWO32)
+    x = pt.bitwise_xor(x, x // _u64(2 ** 16))
     return x
 
 
@@ -66,10 +70,11 @@ def uniform(shape, seed, counter, dtype=None):
     size = 1
     for s in shape:
         size = size * s
-    key = _mix32(pt.cast(seed % _TWO32, "uint64")
-                 ^ _mix32(pt.cast(counter, "uint64") % _TWO32))
+    seed_bits = _u64(int(seed) % _TWO32)
+    count_bits = pt.cast(counter, "uint64") % _u64(_TWO32)
+    key = _mix32(pt.bitwise_xor(seed_bits, _mix32(count_bits)))
     index = pt.arange(size, dtype="uint64")
-    bits = _mix32(pt.bitwise_xor(_mix32((index + key) % _TWO32), key))
+    bits = _mix32(pt.bitwise_xor(_mix32((index + key) % _u64(_TWO32)), key))
     values = pt.cast(bits, "float64") / _TWO32
     return pt.cast(values, dtype).reshape(shape)
 
