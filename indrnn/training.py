@@ -1,0 +1,503 @@
+"""
+The training loop shared by the experiments.
+
+All original IndRNN scripts train the same way: compile
+``train_fn(inputs..., learning_rate) -> [loss, ...]`` with
+``lasagne.updates.adam`` on ``get_all_params(net, trainable=True)``, then
+call it on batch after batch, keeping the recurrent weights
+``hidden_to_hidden.W`` inside ``[-U_bound, U_bound]``, averaging the
+training figures and, every so many steps, evaluating and adjusting the
+learning rate. This module holds those pieces; each experiment supplies its
+network, its batches and its evaluation and schedule hooks.
+
+- :func:`clip_recurrent_weights_updates` compiles the ``U_bound`` clip of
+  the original loops into the training function.
+- :func:`weight_decay` is the L2 penalty of the ``--use_weightdecay_nohiddenW``
+  flag.
+- :func:`compile_train_fn` / :func:`compile_test_fn` build the functions.
+- :func:`train_loop` runs the loop; :class:`ProgressLog` prints and logs.
+"""
+import math
+import os
+import time
+from collections import OrderedDict
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.replace import clone_replace
+from pytensor.graph.traversal import ancestors
+
+from . import lasagne
+from .legacy import save_legacy_params
+
+__all__ = [
+    "RECURRENT_WEIGHT_NAME",
+    "clip_recurrent_weights_updates",
+    "weight_decay",
+    "compile_train_fn",
+    "compile_test_fn",
+    "ProgressLog",
+    "TrainState",
+    "train_loop",
+]
+
+#: Name of the IndRNN recurrent weights; the original loops clip, and the
+#: weight decay skips, parameters by this name.
+RECURRENT_WEIGHT_NAME = "hidden_to_hidden.W"
+
+
+def _default_updates(variables, updates):
+    """``{shared: shared.default_update}`` for shared variables in the graph.
+
+    Layers such as BatchNorm keep running averages up to date through
+    ``default_update`` on shared variables, which ``pytensor.function``
+    collects on its own. They are made explicit here so that the
+    ``U_bound`` substitution also reaches them.
+    """
+    found = OrderedDict()
+    frontier = list(variables)
+    while frontier:
+        # A default update may itself use shared variables that have one.
+        new = []
+        for var in ancestors(frontier):
+            if (isinstance(var, SharedVariable)
+                    and getattr(var, "default_update", None) is not None
+                    and var not in updates and var not in found):
+                found[var] = var.default_update
+                new.append(var.default_update)
+        frontier = new
+    return found
+
+
+def clip_recurrent_weights_updates(updates, params, U_bound,
+                                   name=RECURRENT_WEIGHT_NAME,
+                                   after_step=False, outputs=None):
+    """Compile the original ``U_bound`` clip of the recurrent weights.
+
+    The original loops keep each parameter named ``hidden_to_hidden.W``
+    inside ``[-U_bound, U_bound]`` with a ``set_value(np.clip(...))`` on the
+    host, either before every call of ``train_fn`` (adding, MNIST and both
+    PTB scripts) or after it (action recognition with ``--constrain_U``).
+    This function expresses the same clip inside the compiled function, so
+    no host round trip is needed and the numbers stay identical.
+
+    **Clip before the step** (``after_step=False``). The original computes,
+    at every step, ``W <- clip(W)`` and then ``train_fn``: the loss, the
+    gradients and Adam's update are all evaluated at ``clip(W)``, and the
+    stored ``W`` after the step is ``clip(W) - step(clip(W))``, which may lie
+    outside the bound until the next step clips it again. Here every
+    occurrence of ``W`` in the update expressions (Adam's ``W - step``, its
+    moment estimates, BatchNorm running averages) and in ``outputs`` is
+    replaced by ``clip(W)``. The gradients must already be in the update
+    expressions (computed with respect to ``W``), so that the substitution
+    evaluates them *at* ``clip(W)`` instead of differentiating through the
+    clip. Every value the function reads, returns and stores is then what
+    the original loop computes at that step, so the parameters after N
+    steps, and at every report in between, are the original's. (The one
+    difference: the original also writes ``clip(W)`` back before its first
+    step, so a clipped parameter that is never updated stays unclipped in
+    storage here, while it is used clipped.)
+
+    **Clip after the step** (``after_step=True``). The action-recognition
+    loop calls ``train_fn`` and then clips: the update of ``W`` becomes
+    ``clip(W - step(W))``; the loss and gradients are computed at ``W``.
+
+    Parameters
+    ----------
+    updates : OrderedDict
+        Update dictionary, e.g. from ``lasagne.updates.adam(grads, params)``.
+    params : list of SharedVariable
+        Parameters to consider; those whose ``name`` equals ``name`` are
+        clipped.
+    U_bound : float
+        The bound. Cast to each parameter's dtype, as the original's
+        ``np.clip`` of a float32 array with a Python float does.
+    name : str
+        Parameter name to clip, ``'hidden_to_hidden.W'`` by default.
+    after_step : bool
+        Clip after the step (action recognition) instead of before it.
+    outputs : list of Variable, optional
+        Outputs of the training function. With ``after_step=False`` they are
+        computed at ``clip(W)`` as well and returned.
+
+    Returns
+    -------
+    updates : OrderedDict
+        The new update dictionary, including the (explicit) default updates
+        of shared variables found in the graph.
+    outputs : list of Variable
+        Only when ``outputs`` is given: the outputs to compile.
+
+    Examples
+    --------
+    >>> import pytensor, pytensor.tensor as pt
+    >>> W = pytensor.shared(np.array([2., 0.5]), name='hidden_to_hidden.W')
+    >>> updates = {W: W - 1.}
+    >>> updates = clip_recurrent_weights_updates(updates, [W], 1.)
+    >>> f = pytensor.function([], [], updates=updates)
+    >>> _ = f()  # W <- clip(W) - 1
+    >>> W.get_value()
+    array([ 0. , -0.5])
+    """
+    clipped = [p for p in params if p.name == name]
+    updates = OrderedDict(updates)
+    outputs_given = outputs is not None
+    outputs = list(outputs) if outputs_given else []
+    if after_step:
+        for p in clipped:
+            if p in updates:
+                bound = np.asarray(U_bound, dtype=p.dtype)
+                updates[p] = pt.clip(updates[p], -bound, bound)
+    elif clipped:
+        defaults = _default_updates(outputs + list(updates.values()),
+                                    updates)
+        updates.update(defaults)
+        replace = {p: pt.clip(p, -np.asarray(U_bound, dtype=p.dtype),
+                              np.asarray(U_bound, dtype=p.dtype))
+                   for p in clipped}
+        # One clone for outputs and updates together keeps shared subgraphs
+        # (the forward pass) shared between them.
+        keys = list(updates)
+        new = clone_replace(outputs + [updates[k] for k in keys],
+                            replace=replace)
+        outputs = list(new[:len(outputs)])
+        updates = OrderedDict(zip(keys, new[len(outputs):]))
+    if outputs_given:
+        return updates, outputs
+    return updates
+
+
+def weight_decay(layer, decay, exclude=(RECURRENT_WEIGHT_NAME,)):
+    """L2 weight decay of the regularizable parameters, except ``exclude``.
+
+    The ``--use_weightdecay_nohiddenW`` flag of the original scripts adds,
+    for every regularizable parameter not named ``hidden_to_hidden.W``,
+    ``decay * lasagne.regularization.apply_penalty(p, l2)`` to the loss.
+
+    Parameters
+    ----------
+    layer : Layer or list of Layer
+        Output layer(s) of the network.
+    decay : float
+        The decay factor (``--decayrate`` / ``--decayfactor``).
+    exclude : tuple of str
+        Parameter names left out.
+
+    Returns
+    -------
+    list of Variable
+        One term per penalised parameter, in ``get_all_params`` order. The
+        original adds them to the loss one by one, which
+        ``cost = sum(weight_decay(net, decay), loss)`` reproduces exactly.
+
+    Examples
+    --------
+    >>> from indrnn.lasagne.layers import InputLayer, DenseLayer
+    >>> net = DenseLayer(InputLayer((None, 3)), 2)
+    >>> len(weight_decay(net, 1e-4))  # W only: biases are not regularizable
+    1
+    """
+    params = lasagne.layers.get_all_params(layer, regularizable=True)
+    l2 = lasagne.regularization.l2
+    return [decay * lasagne.regularization.apply_penalty(p, l2)
+            for p in params if p.name not in exclude]
+
+
+def compile_train_fn(inputs, loss, params, outputs=None,
+                     update_fn=None, U_bound=None, clip_after_step=False,
+                     clip_name=RECURRENT_WEIGHT_NAME, mode=None):
+    """Compile ``train_fn(*inputs, learning_rate) -> outputs``.
+
+    As in the original scripts: gradients of ``loss`` with respect to
+    ``params``, updates from ``update_fn(grads, params,
+    learning_rate=lr)`` (Adam by default) with ``lr`` a ``floatX`` scalar
+    input, and, if ``U_bound`` is given, the clip of the parameters named
+    ``clip_name`` (see :func:`clip_recurrent_weights_updates`).
+
+    Parameters
+    ----------
+    inputs : list of Variable
+        Symbolic inputs (e.g. ``[X_sym, y_sym]``).
+    loss : Variable
+        Scalar cost to minimise (including any weight decay).
+    params : list of SharedVariable
+        Trainable parameters, normally
+        ``lasagne.layers.get_all_params(net, trainable=True)``.
+    outputs : list of Variable, optional
+        What the function returns; ``[loss]`` by default.
+    update_fn : callable, optional
+        ``lasagne.updates.adam`` by default.
+    U_bound : float, optional
+        Clip bound; no clip when None.
+    clip_after_step : bool
+        Clip after the step (action recognition) instead of before it.
+    clip_name : str
+        Name of the parameters to clip.
+    mode : str or Mode, optional
+        PyTensor compilation mode (``None``: the configured default).
+
+    Returns
+    -------
+    callable
+        The compiled function; its last input is the learning rate.
+
+    Examples
+    --------
+    >>> import pytensor, pytensor.tensor as pt
+    >>> w = pytensor.shared(np.array([1., 2.]), name='w')
+    >>> x = pt.vector('x')
+    >>> loss = ((x * w) ** 2).sum()
+    >>> train_fn = compile_train_fn([x], loss, [w], mode='FAST_COMPILE')
+    >>> float(train_fn(np.ones(2), 0.1)[0])
+    5.0
+    """
+    if update_fn is None:
+        update_fn = lasagne.updates.adam
+    outputs = [loss] if outputs is None else list(outputs)
+    lr = pt.scalar("learning_ratetrain", dtype=pytensor.config.floatX)
+    grads = pytensor.grad(loss, params)
+    updates = update_fn(grads, params, learning_rate=lr)
+    if U_bound is not None:
+        updates, outputs = clip_recurrent_weights_updates(
+            updates, params, U_bound, name=clip_name,
+            after_step=clip_after_step, outputs=outputs)
+    return pytensor.function(list(inputs) + [lr], outputs, updates=updates,
+                             mode=mode)
+
+
+def compile_test_fn(inputs, outputs, mode=None):
+    """Compile ``test_fn(*inputs) -> outputs`` (no parameter updates).
+
+    Parameters
+    ----------
+    inputs : list of Variable
+        Symbolic inputs.
+    outputs : list of Variable
+        Evaluation outputs, e.g. the deterministic loss.
+    mode : str or Mode, optional
+        PyTensor compilation mode.
+
+    Returns
+    -------
+    callable
+        The compiled function.
+
+    Examples
+    --------
+    >>> import pytensor.tensor as pt
+    >>> x = pt.vector('x')
+    >>> compile_test_fn([x], [x.sum()], mode='FAST_COMPILE')(np.ones(3))
+    [array(3.)]
+    """
+    return pytensor.function(list(inputs), list(outputs), mode=mode)
+
+
+class ProgressLog:
+    """Print progress lines and append them to a log file.
+
+    Parameters
+    ----------
+    path : str, optional
+        Log file; lines are appended (its folder is created). Only printed
+        when None.
+    print_fn : callable
+        Where lines are printed; ``print`` by default, None to not print.
+
+    Examples
+    --------
+    >>> log = ProgressLog(None)
+    >>> log('step', 100, 'loss', 0.5)
+    step 100 loss 0.5
+    """
+
+    def __init__(self, path=None, print_fn=print):
+        self.path = path
+        self.print_fn = print_fn
+        if path:
+            folder = os.path.dirname(os.path.abspath(path))
+            os.makedirs(folder, exist_ok=True)
+
+    def __call__(self, *parts):
+        line = " ".join(str(p) for p in parts)
+        if self.print_fn is not None:
+            self.print_fn(line)
+        if self.path:
+            # Opened per line so the log is complete even if the run is
+            # killed; lines are rare (one per report).
+            with open(self.path, "a") as f:
+                f.write(line + "\n")
+
+
+class TrainState:
+    """What :func:`train_loop` passes to its hooks.
+
+    Hooks read the figures and may change ``learning_rate``, set ``stop``
+    (with ``stop_reason``) and call ``log``.
+
+    Attributes
+    ----------
+    step : int
+        Number of training steps done.
+    learning_rate : numpy.float32
+        Learning rate of the next step.
+    reports : int
+        Number of reports so far, this one included.
+    train : dict
+        Mean of each named training quantity since the previous report.
+    metrics : dict
+        Figures returned by the evaluation hook at this report.
+    history : list of dict
+        Every report: ``step``, ``learning_rate``, ``time`` and the figures.
+    stop : bool
+        Set to True to end the loop after this report.
+    stop_reason : str
+        Why the loop ended: ``'schedule'``, ``'max_steps'``, ``'diverged'``,
+        ``'interrupted'`` or ``'batches exhausted'``.
+    log : ProgressLog
+        Print and log a line.
+    elapsed : float
+        Seconds since the loop started.
+    """
+
+    def __init__(self, learning_rate, log):
+        self.step = 0
+        self.learning_rate = np.float32(learning_rate)
+        self.reports = 0
+        self.train = {}
+        self.metrics = {}
+        self.history = []
+        self.stop = False
+        self.stop_reason = None
+        self.log = log
+        self.start_time = time.time()
+
+    @property
+    def elapsed(self):
+        return time.time() - self.start_time
+
+
+def _fmt(value):
+    return "%.6g" % value if isinstance(value, (float, np.floating)) \
+        else str(value)
+
+
+def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
+               report_every=100, evaluate=None, schedule=None,
+               max_steps=None, log=None, save_path=None, save_layer=None):
+    """Run the training loop of the original scripts.
+
+    Each step calls ``step_fn(next_batch(), learning_rate)``. Its first
+    ``len(names)`` outputs are checked for NaN/Inf and averaged. Every
+    ``report_every`` steps the averages are reported, ``evaluate(state)`` is
+    called and its figures reported, then ``schedule(state)`` may change the
+    learning rate or stop the loop. At the end the parameters are saved in
+    the legacy format (:func:`indrnn.legacy.save_legacy_params`), unless the
+    loss diverged.
+
+    Parameters
+    ----------
+    step_fn : callable
+        ``step_fn(batch, learning_rate) -> sequence``; typically
+        ``lambda batch, lr: train_fn(*batch, lr)``. Outputs beyond
+        ``names`` (e.g. a carried hidden state) are ignored here.
+    next_batch : callable
+        Returns the next batch; raising ``StopIteration`` ends the loop.
+    learning_rate : float
+        Initial learning rate (kept as ``numpy.float32``, as the original).
+    names : sequence of str
+        Names of the leading scalar outputs of ``step_fn``.
+    report_every : int
+        Steps between reports.
+    evaluate : callable, optional
+        ``evaluate(state) -> dict`` of figures to report, e.g. a test loss.
+    schedule : callable, optional
+        ``schedule(state)``: learning-rate schedule and stopping rule.
+    max_steps : int, optional
+        Stop after this many steps (with a last report when steps remain
+        unreported). None: as long as the schedule runs.
+    log : ProgressLog, optional
+        Progress output; prints only when None.
+    save_path : str, optional
+        Where to save the parameters at the end (``.npz`` appended).
+    save_layer : Layer, optional
+        Output layer whose parameters are saved.
+
+    Returns
+    -------
+    TrainState
+        The final state; ``stop_reason`` tells why the loop ended.
+
+    Examples
+    --------
+    >>> losses = iter([3., 2., 1., 0.])
+    >>> state = train_loop(  # doctest: +ELLIPSIS
+    ...     lambda batch, lr: [next(losses)], lambda: None,
+    ...     1e-3, report_every=2, max_steps=4)
+    step 2 lr 0.001 train_loss 2.5 time ...
+    step 4 lr 0.001 train_loss 0.5 time ...
+    >>> state.stop_reason
+    'max_steps'
+    """
+    log = log if log is not None else ProgressLog(None)
+    state = TrainState(learning_rate, log)
+    sums = np.zeros(len(names))
+    count = 0
+
+    def report(final=False):
+        state.reports += 1
+        state.train = {n: s / count for n, s in zip(names, sums)}
+        state.metrics = dict(evaluate(state)) if evaluate else {}
+        figures = [("train_" + n, v) for n, v in state.train.items()]
+        figures += list(state.metrics.items())
+        state.history.append(dict(figures, step=state.step,
+                                  learning_rate=float(state.learning_rate),
+                                  time=state.elapsed))
+        log("step", state.step, "lr", _fmt(state.learning_rate),
+            *[p for n, v in figures for p in (n, _fmt(v))],
+            "time", "%.1fs" % state.elapsed)
+        if schedule is not None and not final:
+            schedule(state)
+
+    try:
+        while not state.stop:
+            if max_steps is not None and state.step >= max_steps:
+                state.stop_reason = "max_steps"
+                if count:
+                    report(final=True)
+                break
+            try:
+                batch = next_batch()
+            except StopIteration:
+                state.stop_reason = "batches exhausted"
+                break
+            out = step_fn(batch, state.learning_rate)
+            state.step += 1
+            values = [float(np.asarray(v)) for v in out[:len(names)]]
+            bad = [(n, v) for n, v in zip(names, values)
+                   if not math.isfinite(v)]
+            if bad:
+                name, value = bad[0]
+                state.stop = True
+                state.stop_reason = "diverged"
+                log("%s detected in %s at step %d (learning rate %s); "
+                    "stopping, parameters not saved."
+                    % ("NaN" if math.isnan(value) else "Inf", name,
+                       state.step, _fmt(state.learning_rate)))
+                break
+            sums += values
+            count += 1
+            if state.step % report_every == 0:
+                report()
+                sums[:] = 0
+                count = 0
+        if state.stop and state.stop_reason is None:
+            state.stop_reason = "schedule"
+    except KeyboardInterrupt:
+        state.stop_reason = "interrupted"
+        log("interrupted at step %d" % state.step)
+    if save_path is not None and state.stop_reason != "diverged":
+        path = save_legacy_params(save_path, save_layer)
+        log("saved parameters to", path)
+    return state

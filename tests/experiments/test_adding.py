@@ -1,0 +1,241 @@
+"""Tests of experiments.adding: flags, data generator, networks, command line.
+
+The networks' parameters, outputs and one training step are compared with
+the original Theano/Lasagne code in ``tests/test_legacy_fixtures.py``; here
+the rest of the script is checked.
+"""
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytensor
+import pytest
+
+import indrnn.lasagne as lasagne
+from experiments import adding
+from indrnn.lasagne.layers import get_all_params
+from indrnn.legacy import load_legacy_params
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+# ------------------------------------------------------------------ flags
+
+def test_parser_matches_the_original():
+    args = adding.make_parser().parse_args([])
+    assert (args.model, args.hidden_units, args.batch_size, args.seq_len,
+            args.MAG, args.act) == ('indrnn', 128, 32, 500, 2, 'relu')
+    assert args.lr == pytest.approx(2e-4)
+    assert args.in2hidW == pytest.approx(0.001)
+    assert args.gradclipvalue == 10
+    # Extras default to the original behaviour.
+    assert (args.seed, args.max_steps, args.report_every, args.out,
+            args.log) == (None, None, 100, '.', None)
+    # Float flags are np.float32 when given, as with the original's type=.
+    args = adding.make_parser().parse_args(
+        ['--lr', '0.001', '--in2hidW', '0.01', '--gradclipvalue', '5',
+         '--MAG', '3', '--seq_len', '7'])
+    for name in ('lr', 'in2hidW', 'gradclipvalue'):
+        assert type(getattr(args, name)) is np.float32
+    assert args.MAG == 3 and args.seq_len == 7
+
+
+def test_globals_bounds():
+    g = adding.network_globals(adding.make_parser().parse_args(
+        ['--seq_len', '50', '--MAG', '3']))
+    assert g.U_bound ** 50 == pytest.approx(3)
+    assert g.U_lowbound ** 50 == pytest.approx(1 / 3)
+    assert g.act is lasagne.nonlinearities.rectify
+    g = adding.network_globals(adding.make_parser().parse_args(
+        ['--seq_len', '50', '--act', 'tanh']))
+    assert g.U_bound ** 50 == pytest.approx(2 / 0.9 ** 5)
+    assert g.act is lasagne.nonlinearities.tanh
+
+
+# ------------------------------------------------------------------- data
+
+def original_generator(time_steps, n_data):
+    """The original generator's draws, from the global numpy.random."""
+    x = np.zeros((time_steps, n_data, 2), dtype='float32')
+    x[:, :, 0] = np.random.uniform(0., 1., size=(time_steps, n_data))
+    marks = np.random.randint(time_steps // 2, size=(n_data, 2))
+    marks[:, 1] += time_steps // 2
+    for i in range(n_data):
+        x[marks[i, 0], i, 1] = 1.0
+        x[marks[i, 1], i, 1] = 1.0
+    y = (x[:, :, 0] * x[:, :, 1]).sum(axis=0).reshape(n_data, 1)
+    return x.transpose(1, 0, 2), y
+
+
+def test_generate_data_is_the_original_generator():
+    with pytensor.config.change_flags(floatX='float32'):
+        np.random.seed(7)
+        ref = [original_generator(13, 6) for _ in range(2)]
+        rng = np.random.RandomState(7)
+        got = [adding.generate_data(13, 6, rng) for _ in range(2)]
+    for (rx, ry), (gx, gy) in zip(ref, got):
+        assert gx.dtype == gy.dtype == np.float32
+        np.testing.assert_array_equal(gx, rx)
+        np.testing.assert_array_equal(gy, ry)
+
+
+@pytest.mark.parametrize('time_steps', [2, 11, 100])
+def test_generate_data_task(time_steps):
+    x, y = adding.generate_data(time_steps, 500, np.random.RandomState(0))
+    assert x.shape == (500, time_steps, 2) and y.shape == (500, 1)
+    values, marks = x[:, :, 0], x[:, :, 1]
+    assert np.all((values >= 0) & (values < 1))
+    assert set(np.unique(marks)) <= {0.0, 1.0}
+    half = time_steps // 2
+    # One mark in the first half, one in the second.
+    np.testing.assert_array_equal(marks[:, :half].sum(axis=1), 1)
+    np.testing.assert_array_equal(marks[:, half:].sum(axis=1), 1)
+    first = values[np.arange(500), marks[:, :half].argmax(axis=1)]
+    second = values[np.arange(500), half + marks[:, half:].argmax(axis=1)]
+    np.testing.assert_allclose(y[:, 0], first + second, rtol=1e-6)
+    if time_steps == 100:
+        # The marks are spread over each half, not always at one place.
+        assert len(np.unique(marks[:, :half].argmax(axis=1))) > 40
+        # Predicting the mean gives the baseline MSE of about 1/6.
+        assert np.mean((y - 1.0) ** 2) == pytest.approx(1 / 6, abs=0.03)
+
+
+# --------------------------------------------------------------- networks
+
+def build(argv, seed=0):
+    args = adding.make_parser().parse_args(argv)
+    old = lasagne.random.get_rng()
+    lasagne.random.set_rng(np.random.RandomState(seed))
+    try:
+        return args, adding.build_network(args)
+    finally:
+        lasagne.random.set_rng(old)
+
+
+def values_named(net, name):
+    return [p.get_value() for p in get_all_params(net['out'])
+            if p.name == name]
+
+
+def test_indrnn_network_initialisation():
+    args, net = build(['--hidden_units', '200', '--seq_len', '20'])
+    g = adding.network_globals(args)
+    w0, w1 = values_named(net, 'hidden_to_hidden.W')
+    assert w0.shape == w1.shape == (200,)
+    assert w0.min() >= 0 and w0.max() <= g.U_bound and w0.min() < 0.1
+    assert w1.min() >= g.U_lowbound and w1.max() <= g.U_bound
+    w_in = values_named(net, 'input_to_hidden.W')
+    assert [w.shape for w in w_in] == [(2, 200), (200, 200)]
+    assert np.std(w_in[1]) == pytest.approx(0.001, rel=0.05)
+    assert net['rnn'].output_shape == (32, 200)
+    assert net['out'].output_shape == (32, 1)
+
+
+def test_indrnn_tanh_scalar_range_quirk():
+    # Uniform(range=(U_bound)) is a scalar range: [-U_bound, U_bound].
+    args, net = build(['--act', 'tanh', '--hidden_units', '200',
+                       '--seq_len', '20'])
+    bound = adding.network_globals(args).U_bound
+    for w in values_named(net, 'hidden_to_hidden.W'):
+        assert w.min() >= -bound and w.max() <= bound
+        assert w.min() < -0.5 * bound and w.max() > 0.5 * bound
+
+
+def test_rnn_networks():
+    _, net = build(['--model', 'rnn', '--hidden_units', '6'])
+    np.testing.assert_array_equal(
+        values_named(net, 'hidden_to_hidden.W')[0], np.identity(6))
+    _, net = build(['--model', 'rnn', '--act', 'tanh', '--hidden_units', '6'])
+    w = values_named(net, 'hidden_to_hidden.W')[0]
+    assert w.shape == (6, 6) and not np.allclose(w, np.identity(6))
+    _, net = build(['--model', 'lstm', '--hidden_units', '6'])
+    names = [p.name for p in get_all_params(net['out'])]
+    b_forget = values_named(net, 'b_forgetgate')
+    assert len(b_forget) == 1 and np.all(b_forget[0] == 1)
+    assert np.all(values_named(net, 'b_ingate')[0] == 0)
+    assert 'W_cell_to_ingate' in names  # Lasagne's default peepholes
+    with pytest.raises(ValueError, match='gru'):
+        build(['--model', 'gru'])
+
+
+# ----------------------------------------------------------- command line
+
+ARGV = ['--seq_len', '10', '--hidden_units', '8', '--batch_size', '4',
+        '--seed', '0']
+
+
+def test_main_trains_logs_and_saves(tmp_path, monkeypatch):
+    monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
+    out = tmp_path / 'run'
+    # The Python linker: this checks the script end to end, not speed; the
+    # compiled modes are covered by the fixture tests.
+    with pytensor.config.change_flags(floatX='float64', mode='FAST_COMPILE'):
+        rc = adding.main(ARGV + ['--max_steps', '30', '--report_every', '10',
+                                 '--out', str(out)])
+        # The script's float32 default does not leak out of main().
+        assert pytensor.config.floatX == 'float64'
+    assert rc == 0
+    log = (out / 'indrnn10.log').read_text()
+    reports = re.findall(r'^step (\d+) lr 0.0002 train_mse (\S+) '
+                         r'test_mse (\S+) time', log, flags=re.M)
+    assert [int(r[0]) for r in reports] == [10, 20, 30]
+    for _, train, test in reports:
+        assert 0 < float(train) < 10 and 0 < float(test) < 10
+    assert 'seed 0 floatX float32' in log
+    assert 'saved parameters to' in log
+
+    # The saved file is a legacy file of the network the flags build.
+    with np.load(out / 'indrnn10.npz') as f:
+        saved = [f['arr_%d' % i] for i in range(len(f.files))]
+    assert all(a.dtype == np.float32 for a in saved)
+    with pytensor.config.change_flags(floatX='float32'):
+        _, net = build(ARGV)
+    load_legacy_params(str(out / 'indrnn10.npz'), net['out'])
+    params = get_all_params(net['out'])
+    for p, a in zip(params, saved):
+        np.testing.assert_array_equal(p.get_value(), a)
+    # Training moved the trainable parameters away from the initial ones
+    # (same seed), and hid_init stayed zero.
+    _, fresh = build(ARGV)
+    for p, q in zip(params, get_all_params(fresh['out'])):
+        if p.name == 'hid_init':
+            assert not np.any(p.get_value())
+        else:
+            assert not np.array_equal(p.get_value(), q.get_value()), p.name
+
+    # Same seed, same run: the log figures repeat exactly.
+    out2 = tmp_path / 'run2'
+    with pytensor.config.change_flags(mode='FAST_COMPILE'):
+        adding.main(ARGV + ['--max_steps', '10', '--report_every', '10',
+                            '--out', str(out2), '--log',
+                            str(tmp_path / 'other.log')])
+    assert not (out2 / 'indrnn10.log').exists()
+    again = re.findall(r'train_mse (\S+) test_mse (\S+)',
+                       (tmp_path / 'other.log').read_text())
+    assert again == [reports[0][1:]]
+
+
+def test_main_respects_floatx_from_pytensor_flags(tmp_path, monkeypatch):
+    monkeypatch.setenv('PYTENSOR_FLAGS', 'mode=FAST_COMPILE,floatX=float64')
+    with pytensor.config.change_flags(floatX='float64', mode='FAST_COMPILE'):
+        assert adding.main(['--model', 'rnn', '--max_steps', '0',
+                            '--out', str(tmp_path)] + ARGV) == 0
+    with np.load(tmp_path / 'rnn10.npz') as f:
+        # W_hid_to_hid: the original's identity callable returns float32.
+        dtypes = [f[k].dtype for k in sorted(f.files)]
+    assert np.dtype(np.float64) in dtypes
+
+
+def test_module_help_runs():
+    proc = subprocess.run([sys.executable, '-m', 'experiments.adding',
+                           '--help'], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    for flag in ('--model', '--hidden_units', '--batch_size', '--seq_len',
+                 '--MAG', '--act', '--lr', '--in2hidW', '--gradclipvalue',
+                 '--seed', '--max_steps', '--report_every', '--out', '--log'):
+        assert flag in proc.stdout
+    assert 'IndRNN solving the adding problem' in proc.stdout

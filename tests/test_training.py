@@ -1,0 +1,252 @@
+"""Tests of indrnn.training: the U_bound clip, weight decay and the loop."""
+import math
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import pytest
+
+import indrnn.lasagne as lasagne
+from indrnn.indrnn import IndRNNLayer
+from indrnn.lasagne.layers import (BatchNormLayer, DenseLayer, InputLayer,
+                                   get_all_param_values, get_all_params)
+from indrnn.legacy import load_legacy_params
+from indrnn.training import (ProgressLog, clip_recurrent_weights_updates,
+                             compile_train_fn, train_loop, weight_decay)
+
+# Pure graph equivalence checks: the Python linker compiles fastest, and
+# float64 makes "identical" mean identical to rounding.
+MODE = 'FAST_COMPILE'
+U_BOUND = 1.0
+LR = 0.05
+STEPS = 3
+
+
+def build(seed=0):
+    """IndRNN -> BatchNorm -> IndRNN -> Dense, recurrent weights up to 1.5.
+
+    The BatchNorm running averages depend on the first layer's recurrent
+    weights, so the clip must reach the layers' default updates too.
+    """
+    with pytensor.config.change_flags(floatX='float64'):
+        old = lasagne.random.get_rng()
+        lasagne.random.set_rng(np.random.RandomState(seed))
+        try:
+            l_in = InputLayer((None, 4, 2))
+            l1 = IndRNNLayer(l_in, 3, W_in_to_hid=lasagne.init.Normal(0.5),
+                             W_hid_to_hid=lasagne.init.Uniform((0, 1.5)))
+            bn = BatchNormLayer(l1, axes=(0, 1))
+            l2 = IndRNNLayer(bn, 3, W_in_to_hid=lasagne.init.Normal(0.5),
+                             W_hid_to_hid=lasagne.init.Uniform((0.5, 1.5)),
+                             only_return_final=True)
+            out = DenseLayer(l2, 1, nonlinearity=None)
+        finally:
+            lasagne.random.set_rng(old)
+        X = pt.tensor3('X')
+        y = pt.matrix('y')
+        prediction = lasagne.layers.get_output(out, X)
+        loss = lasagne.objectives.squared_error(prediction, y).mean()
+        params = get_all_params(out, trainable=True)
+    return out, X, y, loss, params
+
+
+def batches():
+    rng = np.random.RandomState(42)
+    return [(rng.uniform(0, 1, (5, 4, 2)), rng.uniform(0, 2, (5, 1)))
+            for _ in range(STEPS)]
+
+
+def clip_on_host(params):
+    # What the original loops do between calls of train_fn.
+    for p in params:
+        if p.name == 'hidden_to_hidden.W':
+            p.set_value(np.clip(p.get_value(), -U_BOUND, U_BOUND))
+
+
+def reference_run(when):
+    """The original loop: set_value clip before/after each train_fn call."""
+    out, X, y, loss, params = build()
+    with pytensor.config.change_flags(floatX='float64'):
+        train_fn = compile_train_fn([X, y], loss, params, mode=MODE)
+    losses = []
+    for xb, yb in batches():
+        if when == 'before':
+            clip_on_host(params)
+        losses.append(float(train_fn(xb, yb, LR)[0]))
+        if when == 'after':
+            clip_on_host(params)
+    return losses, get_all_param_values(out)
+
+
+def compiled_run(after_step):
+    out, X, y, loss, params = build()
+    with pytensor.config.change_flags(floatX='float64'):
+        train_fn = compile_train_fn([X, y], loss, params, U_bound=U_BOUND,
+                                    clip_after_step=after_step, mode=MODE)
+    losses = [float(train_fn(xb, yb, LR)[0]) for xb, yb in batches()]
+    return losses, get_all_param_values(out), out
+
+
+def assert_same_run(a, b):
+    np.testing.assert_allclose(a[0], b[0], rtol=1e-12, atol=0)
+    assert len(a[1]) == len(b[1])
+    for x, y in zip(a[1], b[1]):
+        np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-15)
+
+
+@pytest.fixture(scope='module')
+def unclipped():
+    return reference_run(None)
+
+
+def test_setup_makes_the_clip_matter(unclipped):
+    out, _, _, _, params = build()
+    w = [p.get_value() for p in params if p.name == 'hidden_to_hidden.W']
+    assert len(w) == 2 and all(np.any(v > U_BOUND) for v in w)
+    # BatchNorm averages are part of what is compared.
+    names = [p.name for p in get_all_params(out)]
+    assert 'mean' in names and 'inv_std' in names
+
+
+def test_clip_before_step_matches_set_value_loop(unclipped):
+    ref = reference_run('before')
+    got = compiled_run(after_step=False)
+    assert_same_run(ref, got)
+    # Not trivially equal: without the clip the run differs.
+    assert not np.allclose(ref[0], unclipped[0], rtol=1e-6)
+    # The stored W is the step from clip(W): it may leave the bound, as in
+    # the original, where the next step clips it again.
+    out = got[2]
+    for p, v in zip(get_all_params(out), got[1]):
+        if p.name == 'hidden_to_hidden.W':
+            assert np.all(np.abs(v) <= U_BOUND + STEPS * LR * 1.01)
+
+
+def test_clip_after_step_matches_set_value_loop(unclipped):
+    ref = reference_run('after')
+    got = compiled_run(after_step=True)
+    assert_same_run(ref, got)
+    # The first step runs at the unclipped W, so its loss is unclipped's.
+    assert math.isclose(ref[0][0], unclipped[0][0], rel_tol=1e-12)
+    assert not np.allclose(ref[0][1:], unclipped[0][1:], rtol=1e-6)
+    out = got[2]
+    for p, v in zip(get_all_params(out), got[1]):
+        if p.name == 'hidden_to_hidden.W':
+            assert np.all(np.abs(v) <= U_BOUND)
+
+
+def test_clip_leaves_other_names_and_returns_outputs():
+    w = pytensor.shared(np.array([2.0, -3.0, 0.5]), name='hidden_to_hidden.W')
+    v = pytensor.shared(np.array([2.0, -3.0]), name='W')
+    loss = (w ** 2).sum() + (v ** 2).sum()
+    updates = {w: w - 0.0, v: v - 0.0}
+    new, (out,) = clip_recurrent_weights_updates(updates, [w, v], 1.0,
+                                                 outputs=[loss])
+    f = pytensor.function([], out, updates=new, mode=MODE)
+    assert float(f()) == pytest.approx(1 + 1 + 0.25 + 4 + 9)
+    np.testing.assert_array_equal(w.get_value(), [1.0, -1.0, 0.5])
+    np.testing.assert_array_equal(v.get_value(), [2.0, -3.0])
+
+
+def test_weight_decay_skips_recurrent_weights():
+    out, _, _, _, _ = build()
+    with pytensor.config.change_flags(floatX='float64'):
+        terms = weight_decay(out, 0.01)
+        got = pytensor.function([], pt.add(*terms), mode=MODE)()
+    regular = get_all_params(out, regularizable=True)
+    names = [p.name for p in regular]
+    assert names.count('hidden_to_hidden.W') == 2
+    expected = 0.01 * sum((p.get_value() ** 2).sum() for p in regular
+                          if p.name != 'hidden_to_hidden.W')
+    assert len(terms) == len(regular) - 2
+    assert float(got) == pytest.approx(expected, rel=1e-12)
+
+
+# ----------------------------------------------------------------- the loop
+
+def fake_steps(values, seen_lr=None):
+    it = iter(values)
+
+    def step(batch, lr):
+        if seen_lr is not None:
+            seen_lr.append(lr)
+        return next(it)
+    return step
+
+
+def test_reports_means_hooks_and_log_file(tmp_path):
+    losses = [[float(i), 10.0 * i] for i in range(1, 8)]
+    log_path = tmp_path / 'sub' / 'run.log'
+    lines = []
+    log = ProgressLog(str(log_path), print_fn=lines.append)
+    evaluated, scheduled = [], []
+
+    def evaluate(state):
+        evaluated.append(state.step)
+        return {'test_loss': 100.0 + state.step}
+
+    def schedule(state):
+        scheduled.append(state.step)
+
+    state = train_loop(fake_steps(losses), lambda: None, 1e-3,
+                       names=('loss', 'acc'), report_every=3,
+                       evaluate=evaluate, schedule=schedule, max_steps=7,
+                       log=log)
+    assert state.stop_reason == 'max_steps' and state.step == 7
+    # Reports at 3 and 6, and a last one for the unreported step 7; the
+    # schedule does not run on that last, partial report.
+    assert evaluated == [3, 6, 7] and scheduled == [3, 6]
+    means = [(h['train_loss'], h['train_acc']) for h in state.history]
+    assert means == [(2.0, 20.0), (5.0, 50.0), (7.0, 70.0)]
+    text = log_path.read_text().splitlines()
+    assert text == lines and len(text) == 3
+    assert text[0].startswith('step 3 lr 0.001 train_loss 2 train_acc 20 '
+                              'test_loss 103 time ')
+    assert 'train_loss 7 ' in text[2]
+
+
+def test_schedule_changes_lr_and_stops(tmp_path):
+    seen = []
+
+    def schedule(state):
+        state.learning_rate = np.float32(state.learning_rate * 0.1)
+        state.stop = state.reports >= 2
+
+    state = train_loop(fake_steps([[1.0]] * 100, seen), lambda: None,
+                       np.float32(2e-4), report_every=2, schedule=schedule,
+                       log=ProgressLog(None, print_fn=None))
+    assert state.stop_reason == 'schedule' and state.step == 4
+    assert seen[:2] == [np.float32(2e-4)] * 2
+    assert seen[2:] == [np.float32(np.float32(2e-4) * 0.1)] * 2
+    assert all(isinstance(lr, np.float32) for lr in seen)
+
+
+@pytest.mark.parametrize('bad, word', [(float('nan'), 'NaN'),
+                                       (float('inf'), 'Inf'),
+                                       (-float('inf'), 'Inf')])
+def test_divergence_stops_with_message(tmp_path, bad, word):
+    values = [[1.0, 0.5]] * 3 + [[1.0, bad]] + [[1.0, 0.5]] * 10
+    log_path = tmp_path / 'run.log'
+    out = DenseLayer(InputLayer((None, 2)), 1)
+    state = train_loop(fake_steps(values), lambda: None, 1e-3,
+                       names=('loss', 'acc'), report_every=100,
+                       log=ProgressLog(str(log_path), print_fn=None),
+                       save_path=str(tmp_path / 'params'), save_layer=out)
+    assert state.stop_reason == 'diverged' and state.step == 4
+    text = log_path.read_text()
+    assert '%s detected in acc at step 4' % word in text
+    assert 'not saved' in text
+    assert not (tmp_path / 'params.npz').exists()
+
+
+def test_end_of_batches_saves_legacy_params(tmp_path):
+    out = DenseLayer(InputLayer((None, 2)), 3)
+    batches = iter(range(5))
+    state = train_loop(fake_steps([[0.5]] * 5), lambda: next(batches), 1e-3,
+                       report_every=2, log=ProgressLog(None, print_fn=None),
+                       save_path=str(tmp_path / 'params'), save_layer=out)
+    assert state.stop_reason == 'batches exhausted' and state.step == 5
+    other = DenseLayer(InputLayer((None, 2)), 3)
+    load_legacy_params(str(tmp_path / 'params.npz'), other)
+    for a, b in zip(get_all_param_values(out), get_all_param_values(other)):
+        np.testing.assert_array_equal(a, b)
