@@ -1,0 +1,1 @@
+"""Experiments: one thin module per original IndRNN script."""

@@ -1,0 +1,169 @@
+"""Thread defaults for numpy's BLAS and for Numba.
+
+:func:`configure_threads` is called at the very top of
+``indrnn/__init__.py``, before anything imports numpy, because OpenBLAS
+reads ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` once, when numpy
+loads it; setting them later has no effect on the running process.  This
+module must therefore not import numpy, numba or pytensor at module level.
+
+Why these defaults (see ``benchmarks/README.md`` for the measurements):
+
+* On a machine with at most 2 CPUs, a second OpenBLAS thread speeds up a
+  large float32 matmul by about 1.3-1.5x when the machine is otherwise
+  idle and a recurrent training step by a few percent, but makes both
+  several times slower as soon as another process competes for the CPUs
+  (OpenBLAS threads spin while they wait).  One thread is the predictable
+  choice there.  On larger machines nothing is changed.
+* ``NUMBA_THREADING_LAYER=workqueue`` selects the threading layer built
+  into Numba.  Numba's default tries TBB, then OpenMP, then workqueue, so
+  the layer (and whether a second OpenMP runtime is loaded next to
+  OpenBLAS's threads) would otherwise depend on what happens to be
+  installed.
+
+A value the user has already set is never changed.
+"""
+import dataclasses
+import logging
+import os
+import sys
+
+__all__ = ["ThreadSettings", "configure_threads", "BLAS_THREAD_VARS"]
+
+_log = logging.getLogger(__name__)
+
+#: Environment variables that choose the number of BLAS threads.  If the
+#: user set any of them, the BLAS thread count is left alone entirely:
+#: OpenBLAS falls back from ``OPENBLAS_NUM_THREADS`` to ``GOTO_NUM_THREADS``
+#: to ``OMP_NUM_THREADS``, so setting one of ours would override theirs.
+BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS",
+                    "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+#: The machines (``os.cpu_count()``) on which BLAS is limited to 1 thread.
+MAX_CPUS_FOR_SINGLE_BLAS_THREAD = 2
+
+
+@dataclasses.dataclass
+class ThreadSettings:
+    """What :func:`configure_threads` did.
+
+    Parameters
+    ----------
+    set_env : dict
+        Environment variables this call set, name -> value.
+    kept_env : dict
+        Relevant variables the user had already set (left unchanged),
+        name -> value.
+    numpy_already_imported : bool
+        True when numpy was loaded before the call, so BLAS variables in
+        `set_env` cannot affect this process (they still reach child
+        processes).
+    blas_limited_at_runtime : bool
+        True when the BLAS of this process, already loaded, was limited to
+        one thread with ``threadpoolctl`` instead.
+    """
+
+    set_env: dict = dataclasses.field(default_factory=dict)
+    kept_env: dict = dataclasses.field(default_factory=dict)
+    numpy_already_imported: bool = False
+    blas_limited_at_runtime: bool = False
+
+
+def _limit_loaded_blas(n_threads):
+    """Limit an already-loaded BLAS to `n_threads` with threadpoolctl.
+
+    Parameters
+    ----------
+    n_threads : int
+        Maximum number of BLAS threads.
+
+    Returns
+    -------
+    bool
+        True if ``threadpoolctl`` is installed and the limit was applied,
+        False otherwise (threadpoolctl is optional, not a dependency).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return False
+    # Called as a plain function (not a context manager) the limit stays
+    # in force for the rest of the process.
+    threadpool_limits(limits=n_threads, user_api="blas")
+    return True
+
+
+def configure_threads(environ=None, cpu_count=None):
+    """Set thread defaults for BLAS and Numba unless the user chose them.
+
+    * ``NUMBA_THREADING_LAYER`` is set to ``"workqueue"`` if unset.
+    * If ``cpu_count <= 2`` and none of :data:`BLAS_THREAD_VARS` is set,
+      ``OPENBLAS_NUM_THREADS`` and ``OMP_NUM_THREADS`` are set to ``"1"``.
+
+    The BLAS variables only take effect if numpy has not been imported yet,
+    so call this before importing numpy (``indrnn/__init__.py`` does).  If
+    numpy is already loaded, the result says so, and the loaded BLAS is
+    limited through ``threadpoolctl`` when that package is installed; no
+    warning is emitted, only a debug log record.
+
+    Parameters
+    ----------
+    environ : mutable mapping, optional
+        The environment to read and update; ``os.environ`` by default.
+    cpu_count : int, optional
+        Number of CPUs; ``os.cpu_count()`` by default.
+
+    Returns
+    -------
+    ThreadSettings
+        What was set, what was kept, and whether numpy was already loaded.
+
+    Examples
+    --------
+    >>> env = {}
+    >>> configure_threads(env, cpu_count=2).set_env == env
+    True
+    >>> env["OPENBLAS_NUM_THREADS"], env["NUMBA_THREADING_LAYER"]
+    ('1', 'workqueue')
+    >>> env = {"OMP_NUM_THREADS": "4"}
+    >>> configure_threads(env, cpu_count=2).kept_env
+    {'OMP_NUM_THREADS': '4'}
+    >>> sorted(configure_threads({}, cpu_count=8).set_env)
+    ['NUMBA_THREADING_LAYER']
+    """
+    if environ is None:
+        environ = os.environ
+    if cpu_count is None:
+        cpu_count = os.cpu_count() or 1
+    result = ThreadSettings(numpy_already_imported="numpy" in sys.modules)
+
+    if "NUMBA_THREADING_LAYER" in environ:
+        result.kept_env["NUMBA_THREADING_LAYER"] = (
+            environ["NUMBA_THREADING_LAYER"])
+    else:
+        environ["NUMBA_THREADING_LAYER"] = "workqueue"
+        result.set_env["NUMBA_THREADING_LAYER"] = "workqueue"
+        # Numba reads the variable when it is imported but picks the layer
+        # only at the first parallel launch, so an imported Numba can still
+        # be told.
+        numba = sys.modules.get("numba")
+        if numba is not None and environ is os.environ:
+            numba.config.THREADING_LAYER = "workqueue"
+
+    user_blas = {name: environ[name] for name in BLAS_THREAD_VARS
+                 if name in environ}
+    result.kept_env.update(user_blas)
+    if not user_blas and cpu_count <= MAX_CPUS_FOR_SINGLE_BLAS_THREAD:
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+            environ[name] = "1"
+            result.set_env[name] = "1"
+        # Only the real environment describes this process; a mapping
+        # passed in by a caller must not limit the threads of this one.
+        if result.numpy_already_imported and environ is os.environ:
+            result.blas_limited_at_runtime = _limit_loaded_blas(1)
+            _log.debug(
+                "numpy was imported before indrnn.configure_threads(); "
+                "OPENBLAS_NUM_THREADS=1 only reaches child processes%s. "
+                "Import indrnn before numpy to limit BLAS threads here.",
+                " (limited now with threadpoolctl)"
+                if result.blas_limited_at_runtime else "")
+    return result
