@@ -1,0 +1,170 @@
+"""Tests for indrnn.lasagne.layers.normalization: BatchNormLayer against a
+numpy reference, its running averages, and the batch_norm() helper."""
+import warnings
+
+import numpy as np
+import pytensor
+import pytest
+
+from indrnn.lasagne import nonlinearities, updates
+from indrnn.lasagne.layers import (BatchNormLayer, DenseLayer, InputLayer,
+                                   NonlinearityLayer, batch_norm,
+                                   get_all_params, get_output)
+from indrnn.lasagne.utils import floatX
+
+MODE = "FAST_COMPILE"
+TOL = dict(rtol=1e-5, atol=1e-5)
+EPS = 1e-4
+ALPHA = 0.3
+SHAPE = (4, 3, 2)          # 'auto' axes: (0, 2); one statistic per channel
+
+
+def np_bn(x, mean, inv_std, beta, gamma, axes=(0, 2)):
+    shape = [1 if a in axes else s for a, s in enumerate(x.shape)]
+    r = lambda v: np.reshape(v, shape)  # noqa: E731
+    return (x - r(mean)) * (r(gamma) * r(inv_std)) + r(beta)
+
+
+def np_stats(x, axes=(0, 2)):
+    return x.mean(axis=axes), 1. / np.sqrt(x.var(axis=axes) + EPS)
+
+
+@pytest.fixture
+def bn_case():
+    rng = np.random.RandomState(0)
+    l_in = InputLayer(SHAPE)
+    p = dict(beta=floatX(rng.randn(3)), gamma=floatX(rng.uniform(.5, 2, 3)),
+             mean=floatX(rng.randn(3)), inv_std=floatX(rng.uniform(.5, 2, 3)))
+    bn = BatchNormLayer(l_in, epsilon=EPS, alpha=ALPHA, **p)
+    xs = [floatX(rng.randn(*SHAPE) * 2 + 1) for _ in range(2)]
+    return l_in, bn, p, xs
+
+
+def test_params_names_tags_shapes():
+    bn = BatchNormLayer(InputLayer((None, 3, 5)), name="bn")
+    assert bn.axes == (0, 2)
+    assert [p.name for p in bn.get_params()] == [
+        "bn.beta", "bn.gamma", "bn.mean", "bn.inv_std"]
+    assert bn.get_params(trainable=True) == [bn.beta, bn.gamma]
+    assert bn.get_params(regularizable=True) == [bn.gamma]
+    for p in bn.get_params():
+        assert p.get_value().shape == (3,)
+    np.testing.assert_array_equal(bn.gamma.get_value(), np.ones(3))
+    np.testing.assert_array_equal(bn.inv_std.get_value(), np.ones(3))
+    np.testing.assert_array_equal(bn.mean.get_value(), np.zeros(3))
+    bn2 = BatchNormLayer(InputLayer((None, 3, 5)), axes=(0, 1))
+    assert bn2.beta.get_value().shape == (5,)
+    bn3 = BatchNormLayer(InputLayer((None, 3)), axes=0, beta=None,
+                         gamma=None)
+    assert bn3.axes == (0,)
+    assert bn3.get_params() == [bn3.mean, bn3.inv_std]
+    with pytest.raises(ValueError, match="specified input sizes"):
+        BatchNormLayer(InputLayer((None, None, 5)))
+
+
+def test_forward_modes_against_numpy(bn_case):
+    l_in, bn, p, xs = bn_case
+    x = xs[0]
+    outs = [get_output(bn, batch_norm_update_averages=False),
+            get_output(bn, deterministic=True),
+            get_output(bn, deterministic=True,
+                       batch_norm_use_averages=False)]
+    f = pytensor.function([l_in.input_var], outs, mode=MODE)
+    train, det, det_batch = f(x)
+    mean, inv_std = np_stats(x)
+    expect_batch = np_bn(x, mean, inv_std, p["beta"], p["gamma"])
+    np.testing.assert_allclose(train, expect_batch, **TOL)
+    np.testing.assert_allclose(det_batch, expect_batch, **TOL)
+    np.testing.assert_allclose(
+        det, np_bn(x, p["mean"], p["inv_std"], p["beta"], p["gamma"]), **TOL)
+    # training output is normalised per channel
+    norm = (train - p["beta"][None, :, None]) / p["gamma"][None, :, None]
+    np.testing.assert_allclose(norm.mean(axis=(0, 2)), 0, atol=1e-5)
+    # none of these graphs updated the running averages
+    np.testing.assert_array_equal(bn.mean.get_value(), p["mean"])
+    np.testing.assert_array_equal(bn.inv_std.get_value(), p["inv_std"])
+
+
+def test_running_averages_with_adam_updates(bn_case):
+    """The original training pattern: pytensor.function(..., updates=adam)
+    must also apply the running-average updates of the BN layer."""
+    l_in, bn, p, xs = bn_case
+    out = get_output(bn)
+    loss = (out ** 2).mean()
+    params = get_all_params(bn, trainable=True)
+    assert params == [bn.beta, bn.gamma]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train_fn = pytensor.function([l_in.input_var], loss, mode=MODE,
+                                     updates=updates.adam(loss, params))
+    mean, inv_std = p["mean"].astype(np.float64), p["inv_std"]
+    for x in xs:
+        train_fn(x)
+        bmean, binv = np_stats(x.astype(np.float64))
+        mean = (1 - ALPHA) * mean + ALPHA * bmean
+        inv_std = (1 - ALPHA) * inv_std + ALPHA * binv
+    np.testing.assert_allclose(bn.mean.get_value(), mean, **TOL)
+    np.testing.assert_allclose(bn.inv_std.get_value(), inv_std, **TOL)
+    # adam did move the trainable parameters
+    assert not np.allclose(bn.beta.get_value(), p["beta"])
+    # a function from a deterministic graph uses but never updates them
+    det_fn = pytensor.function([l_in.input_var],
+                               get_output(bn, deterministic=True), mode=MODE)
+    before = bn.mean.get_value(), bn.inv_std.get_value()
+    out_det = det_fn(xs[0])
+    det_fn(xs[1])
+    np.testing.assert_array_equal(bn.mean.get_value(), before[0])
+    np.testing.assert_array_equal(bn.inv_std.get_value(), before[1])
+    np.testing.assert_allclose(
+        out_det, np_bn(xs[0], before[0], before[1], bn.beta.get_value(),
+                       bn.gamma.get_value()), **TOL)
+
+
+def test_update_averages_flag_in_deterministic_graph(bn_case):
+    l_in, bn, p, xs = bn_case
+    f = pytensor.function(
+        [l_in.input_var],
+        get_output(bn, deterministic=True, batch_norm_update_averages=True),
+        mode=MODE)
+    out = f(xs[0])
+    # used the stored averages, then updated them
+    np.testing.assert_allclose(
+        out, np_bn(xs[0], p["mean"], p["inv_std"], p["beta"], p["gamma"]),
+        **TOL)
+    bmean, binv = np_stats(xs[0])
+    np.testing.assert_allclose(bn.mean.get_value(),
+                               (1 - ALPHA) * p["mean"] + ALPHA * bmean, **TOL)
+    np.testing.assert_allclose(bn.inv_std.get_value(),
+                               (1 - ALPHA) * p["inv_std"] + ALPHA * binv,
+                               **TOL)
+
+
+def test_batch_norm_helper():
+    rng = np.random.RandomState(1)
+    l_in = InputLayer((5, 4))
+    dense = DenseLayer(l_in, 3, name="fc", nonlinearity=nonlinearities.tanh)
+    old_b = dense.b
+    out = batch_norm(dense)
+    assert isinstance(out, NonlinearityLayer)
+    assert out.nonlinearity is nonlinearities.tanh
+    bn = out.input_layer
+    assert isinstance(bn, BatchNormLayer)
+    assert bn.input_layer is dense
+    assert (bn.name, out.name) == ("fc_bn", "fc_bn_nonlin")
+    # the bias is removed (BN's beta replaces it), the nonlinearity moved
+    assert dense.b is None and old_b not in dense.params
+    assert get_all_params(out) == [dense.W, bn.beta, bn.gamma, bn.mean,
+                                   bn.inv_std]
+    x = floatX(rng.randn(5, 4))
+    f = pytensor.function([l_in.input_var],
+                          get_output(out, batch_norm_update_averages=False),
+                          mode=MODE)
+    h = x.dot(dense.W.get_value())
+    mean, inv_std = h.mean(0), 1 / np.sqrt(h.var(0) + 1e-4)
+    np.testing.assert_allclose(f(x), np.tanh((h - mean) * inv_std), **TOL)
+    # keyword arguments reach the BatchNormLayer; explicit name wins
+    out2 = batch_norm(DenseLayer(l_in, 3, b=None), alpha=0.5, name="x")
+    assert out2.input_layer.alpha == 0.5
+    assert out2.input_layer.name == "x" and out2.name == "x_nonlin"
+    # a layer without a nonlinearity gets no NonlinearityLayer
+    assert isinstance(batch_norm(InputLayer((5, 4))), BatchNormLayer)
