@@ -62,16 +62,16 @@ def shared_empty(dim=2, dtype=None):
     Returns
     -------
     SharedVariable
-        A shared variable holding an array of shape ``(0,) * dim``.
+        A shared variable holding zeros of shape ``(1,) * dim``.
 
     Examples
     --------
     >>> shared_empty(3).get_value().shape
-    (0, 0, 0)
+    (1, 1, 1)
     """
     if dtype is None:
         dtype = pytensor.config.floatX
-    return pytensor.shared(np.zeros((0,) * dim, dtype=dtype))
+    return pytensor.shared(np.zeros((1,) * dim, dtype=dtype))
 
 
 def as_tensor_expression(input):
@@ -153,16 +153,16 @@ def one_hot(x, m=None):
     Returns
     -------
     TensorVariable
-        A matrix of shape ``(len(x), m)`` of ``x``'s dtype.
+        A matrix of shape ``(len(x), m)`` and dtype floatX.
 
     Examples
     --------
     >>> one_hot(pt.as_tensor([0, 2])).eval().tolist()
-    [[1, 0, 0], [0, 0, 1]]
+    [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
     """
     if m is None:
         m = pt.cast(pt.max(x) + 1, "int32")
-    return pt.eye(m)[pt.cast(x, "int32")].astype(x.dtype)
+    return pt.eye(m, dtype=pytensor.config.floatX)[pt.cast(x, "int32")]
 
 
 def unique(l):
@@ -191,39 +191,51 @@ def unique(l):
 
 
 def compute_norms(array, norm_axes=None):
-    """Compute the L2 norms of a numpy array along ``norm_axes``.
+    """Compute the L2 norms of an array or expression along ``norm_axes``.
 
     Parameters
     ----------
-    array : numpy.ndarray
-        Weights (2-D to 5-D when ``norm_axes`` is omitted).
+    array : numpy.ndarray or TensorVariable
+        Weights.
     norm_axes : sequence of int, optional
-        Axes to sum over. Defaults as in Lasagne: axis 0 for matrices, all
-        axes but the first for 3-D to 5-D arrays (filters).
+        Axes to sum over. Defaults as in Lasagne: none for vectors (the
+        absolute values), axis 0 for matrices, all axes but the first for
+        3-D to 5-D arrays (filters).
 
     Returns
     -------
-    numpy.ndarray
-        The norms.
+    numpy.ndarray or TensorVariable
+        The norms, of the input's kind.
 
     Examples
     --------
     >>> compute_norms(np.array([[3., 0.], [4., 1.]])).tolist()
     [5.0, 1.0]
+    >>> compute_norms(np.array([-2., 1.])).tolist()
+    [2.0, 1.0]
     """
-    array = np.asarray(array)
+    symbolic = isinstance(array, Variable)
+    ndim = array.ndim if symbolic else np.ndim(array)
     if norm_axes is None:
-        if array.ndim == 1:
+        if ndim == 1:
+            norm_axes = ()
+        elif ndim == 2:
             norm_axes = (0,)
-        elif array.ndim == 2:
-            norm_axes = (0,)
-        elif array.ndim in (3, 4, 5):
-            norm_axes = tuple(range(1, array.ndim))
+        elif ndim in (3, 4, 5):
+            norm_axes = tuple(range(1, ndim))
         else:
             raise ValueError(
                 "Unsupported tensor dimensionality {}. Must specify "
-                "`norm_axes`".format(array.ndim))
-    return np.sqrt(np.sum(array ** 2, axis=tuple(norm_axes)))
+                "`norm_axes`".format(ndim))
+    norm_axes = tuple(norm_axes)
+    if symbolic:
+        if not norm_axes:
+            return pt.abs(array)
+        return pt.sqrt(pt.sum(pt.sqr(array), axis=norm_axes))
+    array = np.asarray(array)
+    if not norm_axes:
+        return np.abs(array)
+    return np.sqrt(np.sum(array ** 2, axis=norm_axes))
 
 
 def create_param(spec, shape, name=None):
@@ -299,7 +311,10 @@ def create_param(spec, shape, name=None):
                              % (err_prefix, spec.shape, shape))
         if np.issubdtype(spec.dtype, np.floating):
             spec = floatX(spec)
-        return pytensor.shared(spec, name=name)
+        # size-1 axes are broadcastable, as Lasagne made them: PyTensor
+        # refuses to broadcast an axis at run time unless its type says so
+        static = tuple(1 if d == 1 else None for d in shape)
+        return pytensor.shared(spec, name=name, shape=static)
 
     raise RuntimeError(
         "%scannot initialize parameters: 'spec' is not a numpy array, a "

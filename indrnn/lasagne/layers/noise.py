@@ -85,7 +85,7 @@ class DropoutLayer(Layer):
     Parameters
     ----------
     incoming : Layer or tuple
-    p : float
+    p : float or scalar tensor
         Probability of dropping a value.
     rescale : bool
         Divide the kept values by ``1 - p`` (so the expected sum is kept).
@@ -111,7 +111,7 @@ class DropoutLayer(Layer):
     def __init__(self, incoming, p=0.5, rescale=True, shared_axes=(),
                  seed=None, **kwargs):
         super().__init__(incoming, **kwargs)
-        if not 0 <= p < 1:
+        if isinstance(p, (int, float)) and not 0 <= p < 1:
             raise ValueError("DropoutLayer: p must be in [0, 1), got %r" % p)
         self.p = p
         self.rescale = rescale
@@ -126,11 +126,13 @@ class DropoutLayer(Layer):
         return attach_default_update(counter, counter + 1)
 
     def get_output_for(self, input, deterministic=False, **kwargs):
-        if deterministic or self.p == 0:
+        # p may be a number or a scalar tensor (e.g. a shared schedule)
+        if deterministic or (isinstance(self.p, (int, float))
+                             and self.p == 0):
             return input
-        retain = 1 - self.p
+        retain = pt.cast(1 - pt.as_tensor_variable(self.p), input.dtype)
         if self.rescale:
-            input = input / pt.constant(retain, dtype=input.dtype)
+            input = input / retain
         mask_shape = self.input_shape
         if any(s is None for s in mask_shape):
             mask_shape = tuple(input.shape[i] for i in range(input.ndim))
