@@ -72,6 +72,12 @@ def attach_default_update(shared_var, update):
     2.0
     """
     update = pt.cast(update, shared_var.dtype)
+    if update.type != shared_var.type:
+        # pytensor.function wants the update's type to equal the variable's
+        # exactly; a reshape to the variable's (symbolic) shape drops static
+        # shape information the variable's type does not have
+        update = update.reshape(shared_var.shape, ndim=shared_var.ndim)
+        update = shared_var.type.filter_variable(update, allow_convert=True)
     with warnings.catch_warnings():
         warnings.filterwarnings(
             "ignore", message="Setting default_update is deprecated",

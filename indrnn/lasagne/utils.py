@@ -311,10 +311,11 @@ def create_param(spec, shape, name=None):
                              % (err_prefix, spec.shape, shape))
         if np.issubdtype(spec.dtype, np.floating):
             spec = floatX(spec)
-        # size-1 axes are broadcastable, as Lasagne made them: PyTensor
-        # refuses to broadcast an axis at run time unless its type says so
-        static = tuple(1 if d == 1 else None for d in shape)
-        return pytensor.shared(spec, name=name, shape=static)
+        # The type carries the full static shape: size-1 axes must be
+        # broadcastable (as Lasagne made them; PyTensor refuses to broadcast
+        # an axis at run time unless its type says so), and update
+        # expressions then have exactly the parameter's type.
+        return pytensor.shared(spec, name=name, shape=shape)
 
     raise RuntimeError(
         "%scannot initialize parameters: 'spec' is not a numpy array, a "
