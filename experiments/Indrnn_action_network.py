@@ -1,0 +1,227 @@
+"""Skeleton-based action recognition (NTU RGB+D): network builder and flags.
+
+Port of ``action recognition/Indrnn_action_network.py`` of the original
+IndRNN code (Theano + Lasagne). This module holds the script's parser
+(:func:`make_parser`, the flags of :mod:`experiments.opts`), the module
+globals the build function reads (:func:`network_globals`) and the build
+function (:func:`build_indrnn_network`).
+
+The training script (``Indrnn_action_train.py``) is ported in a later issue.
+Note that it clips the recurrent weights *after* each Adam step (with
+``--constrain_U``), unlike the other experiments, which clip before it.
+
+The module keeps the original's file name so that it can be found from the
+original's; the name is not PEP 8.
+
+Examples
+--------
+>>> import pytensor.tensor as pt
+>>> from experiments import Indrnn_action_network as action
+>>> args = action.make_parser().parse_args(
+...     ['--num_layers', '2', '--hidden_units', '8', '--batch_size', '4',
+...      '--seq_len', '5'])
+>>> net = action.build_indrnn_network(args, pt.tensor4('inputs'), indim=5)
+>>> net['out'].output_shape
+(4, 60)
+"""
+import argparse
+import types
+
+import numpy as np
+
+import indrnn.lasagne as lasagne
+from indrnn.lasagne.init import HeNormal, Uniform
+from indrnn.lasagne.layers import (BatchNormLayer, DenseLayer,
+                                   DimshuffleLayer, DropoutLayer, InputLayer,
+                                   ReshapeLayer)
+from indrnn.lasagne.nonlinearities import rectify, softmax
+from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
+
+from experiments import opts
+
+__all__ = [
+    "OUTPUTCLASS",
+    "INDIM",
+    "GRADCLIPVALUE",
+    "make_parser",
+    "network_globals",
+    "build_indrnn_network",
+]
+
+#: Number of action classes of NTU RGB+D (the original's ``outputclass``).
+OUTPUTCLASS = 60
+#: Joints per skeleton frame (``indim``); each joint has 3 coordinates. The
+#: original's comment mentions 150, i.e. two skeletons of 25 joints * 3.
+INDIM = 50
+#: Gradient clipping inside the recurrence; a constant, not a flag, in the
+#: original.
+GRADCLIPVALUE = 10
+
+
+def make_parser():
+    """Return the parser of the original script (the flags of ``opts``).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> args = make_parser().parse_args([])
+    >>> args.hidden_units, args.num_layers, args.MAG
+    (512, 6, 5.0)
+    """
+    parser = argparse.ArgumentParser(description='network')
+    opts.train_opts(parser)
+    return parser
+
+
+def network_globals(args, indim=INDIM, outputclass=OUTPUTCLASS):
+    """Compute the module globals the original build function reads.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed flags (see :func:`make_parser`).
+    indim : int
+        Joints per frame; the input has ``indim * 3`` features per step.
+    outputclass : int
+        Number of classes.
+
+    Returns
+    -------
+    types.SimpleNamespace
+        ``batch_size``, ``seq_len``, ``num_layers``, ``hidden_units``,
+        ``outputclass``, ``indim``, ``droprate``, ``gradclipvalue``, ``act``,
+        ``U_bound``, ``U_lowbound``, ``rnnmodel`` and ``ini_W``, named as in
+        the original.
+
+    Examples
+    --------
+    >>> g = network_globals(make_parser().parse_args(['--MAG', '2']))
+    >>> round(g.U_bound ** 20, 6), type(g.U_bound).__name__
+    (2.0, 'float')
+    """
+    g = types.SimpleNamespace()
+    g.batch_size = args.batch_size
+    g.seq_len = args.seq_len
+    g.num_layers = args.num_layers
+    g.hidden_units = args.hidden_units
+    g.outputclass = outputclass
+    g.indim = indim
+    g.droprate = args.droprate
+    g.gradclipvalue = GRADCLIPVALUE
+    g.act = rectify
+    # --MAG is parsed as np.float32. Under the NumPy 1.x the original ran
+    # with, ``pow(np.float32, float)`` gave a float64; NumPy 2 keeps float32.
+    # float() keeps the original's (float64) bound, which the training
+    # script clips to.
+    mag = float(args.MAG)
+    g.U_bound = pow(mag, 1.0 / g.seq_len)
+    g.U_lowbound = pow(1.0 / mag, 1.0 / g.seq_len)
+    g.rnnmodel = IndRNNLayer_onlyrecurrent
+    g.ini_W = HeNormal(gain=np.sqrt(2) / np.sqrt(args.seq_len))
+    if getattr(args, 'bn_drop', False) or args.use_bn_afterrnn:
+        g.ini_W = Uniform(args.ini_in2hid)
+    return g
+
+
+def build_indrnn_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):
+    """Build the stacked IndRNN action classifier.
+
+    The (batch, seq_len, indim, 3) input is flattened to
+    (batch, seq_len, indim*3) and made time-first, then ``--num_layers``
+    times: Reshape -> ``DenseLayer`` (no nonlinearity) -> Reshape to
+    (time, batch, units) -> [Dropout with ``--conv_drop``] ->
+    ``BatchNormLayer(axes=(0, 1))`` -> ``IndRNNLayer_onlyrecurrent`` ->
+    [BatchNorm with ``--use_bn_afterrnn``] -> [Dropout with
+    ``--use_dropout``]. The last time step goes to a softmax ``DenseLayer``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed flags (see :func:`make_parser`).
+    X_sym : TensorVariable
+        float 4-tensor (batch, seq_len, indim, 3), the input variable of
+        ``net['input0']``.
+    indim : int
+        Joints per frame.
+    outputclass : int
+        Number of classes.
+
+    Returns
+    -------
+    dict
+        The layers, keyed as in the original; ``net['out']`` is the output.
+
+    Raises
+    ------
+    NotImplementedError
+        With ``--bn_drop``: the original's later revision then uses a
+        BatchNorm-with-dropout layer (``batch_norm_withdrop_timefirst.py``)
+        that is not ported.
+
+    Examples
+    --------
+    >>> import pytensor.tensor as pt
+    >>> args = make_parser().parse_args(
+    ...     ['--num_layers', '1', '--hidden_units', '8', '--batch_size', '4',
+    ...      '--seq_len', '5'])
+    >>> net = build_indrnn_network(args, pt.tensor4(), indim=5)
+    >>> net['input'].output_shape
+    (4, 5, 15)
+    """
+    if getattr(args, 'bn_drop', False):
+        raise NotImplementedError(
+            "--bn_drop needs the original's batch_norm_withdrop_timefirst "
+            "BatchNormLayer, which is not ported")
+    g = network_globals(args, indim, outputclass)
+    batch_size, seq_len = g.batch_size, g.seq_len
+    num_layers, hidden_units = g.num_layers, g.hidden_units
+    droprate, rnnmodel = g.droprate, g.rnnmodel
+
+    net = {}
+    net['input0'] = InputLayer((batch_size, seq_len, indim, 3), X_sym)
+    net['input'] = ReshapeLayer(net['input0'],
+                                (batch_size, seq_len, indim * 3))
+    net['rnn0'] = DimshuffleLayer(net['input'], (1, 0, 2))
+    for l in range(1, num_layers + 1):
+        # Recurrent weights start in [0, U_bound], except the last layer's,
+        # which start at U_lowbound.
+        hidini = 0
+        if l == num_layers:
+            hidini = g.U_lowbound
+        net['rnn%d' % (l - 1)] = ReshapeLayer(net['rnn%d' % (l - 1)],
+                                              (batch_size * seq_len, -1))
+        net['rnn%d' % (l - 1)] = DenseLayer(
+            net['rnn%d' % (l - 1)], hidden_units, W=g.ini_W,
+            b=lasagne.init.Constant(args.ini_b), nonlinearity=None)
+        net['rnn%d' % (l - 1)] = ReshapeLayer(net['rnn%d' % (l - 1)],
+                                              (seq_len, batch_size, -1))
+        if args.conv_drop:
+            net['rnn%d' % (l - 1)] = DropoutLayer(
+                net['rnn%d' % (l - 1)], p=droprate, shared_axes=(0,))
+        net['rnn%d' % l] = net['rnn%d' % (l - 1)]
+        if not args.use_bn_afterrnn:
+            # Lasagne's BatchNormLayer: statistics over time and batch.
+            net['rnn%d' % l] = BatchNormLayer(
+                net['rnn%d' % l], beta=lasagne.init.Constant(args.ini_b),
+                axes=(0, 1))
+
+        net['rnn%d' % l] = rnnmodel(
+            net['rnn%d' % l], hidden_units,
+            W_hid_to_hid=Uniform(range=(hidini, g.U_bound)),
+            nonlinearity=g.act, only_return_final=False,
+            grad_clipping=g.gradclipvalue)
+
+        if args.use_bn_afterrnn:
+            net['rnn%d' % l] = BatchNormLayer(net['rnn%d' % l], axes=(0, 1))
+        if args.use_dropout and l % args.drop_layers == 0:
+            net['rnn%d' % l] = DropoutLayer(net['rnn%d' % l], p=droprate,
+                                            shared_axes=(0,))
+
+    net['rnn%d' % num_layers] = lasagne.layers.SliceLayer(
+        net['rnn%d' % num_layers], indices=-1, axis=0)
+    net['out'] = DenseLayer(net['rnn%d' % num_layers], outputclass,
+                            nonlinearity=softmax)
+    return net

@@ -1,0 +1,355 @@
+"""Character-level Penn Treebank language model: network builder and flags.
+
+Port of ``cPTB/penntree_charlevel_rernn.py`` of the original IndRNN code
+(Theano + Lasagne). This module holds the script's command-line flags
+(:func:`make_parser`), the module globals the build function reads
+(:func:`network_globals`) and the build function
+(:func:`build_rnn_network`).
+
+The training script is ported in a later issue.
+
+The network carries the hidden state across batches: the last state of every
+IndRNN layer is concatenated into ``net['hid_out']`` and fed back through
+``hid_init_sym`` (one matrix of ``sum_units`` columns; layer ``l`` reads the
+columns ``acc_units[l-1]:acc_units[l]``).
+
+Examples
+--------
+>>> import pytensor.tensor as pt
+>>> from experiments import penntree_charlevel_rernn as cptb
+>>> args = cptb.make_parser().parse_args(
+...     ['--num_layers', '2', '--hidden_units', '8', '--batch_size', '4',
+...      '--seq_len', '5'])
+>>> net = cptb.build_rnn_network(args, cptb.IndRNNLayer_onlyrecurrent,
+...                              pt.imatrix('inputs'), pt.matrix(),
+...                              seq_len1=1000)
+>>> net['out'].output_shape, net['hid_out'].output_shape
+((20, 50), (4, 16))
+"""
+import argparse
+import types
+
+import numpy as np
+
+import indrnn.lasagne as lasagne
+from indrnn.lasagne.init import HeNormal, Normal, Uniform
+from indrnn.lasagne.layers import (ConcatLayer, DenseLayer, DimshuffleLayer,
+                                   ElemwiseSumLayer, InputLayer, ReshapeLayer,
+                                   SliceLayer)
+from indrnn.lasagne.nonlinearities import rectify, softmax, tanh
+from indrnn.batchnorm_step_timefirst import BatchNorm_step_timefirst_Layer
+from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
+
+__all__ = [
+    "OUTPUTCLASS",
+    "IndRNNLayer_onlyrecurrent",
+    "make_parser",
+    "network_globals",
+    "build_rnn_network",
+]
+
+#: Vocabulary size of character-level PTB (the original's ``outputclass``).
+OUTPUTCLASS = 50
+
+
+def make_parser():
+    """Return the argument parser of the original script.
+
+    Every flag keeps the original's name, type, default and help text
+    (including help texts copied from other flags, such as ``'lr'`` for
+    ``--droprate``). Floats use ``type=np.float32`` as in the original.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> args = make_parser().parse_args([])
+    >>> args.hidden_units, args.seq_len, args.num_layers
+    (2000, 50, 6)
+    """
+    parser = argparse.ArgumentParser(
+        description='IndRNN for the char level PennTreeBank Language Model')
+    parser.add_argument('--hidden_units', type=int, default=2000)
+    parser.add_argument('--batch_size', type=int, default=128,
+                        help='batch_size')
+    parser.add_argument('--seq_len', type=int, default=50, help='seq_len')
+    parser.add_argument('--num_layers', type=int, default=6,
+                        help='num_layers')
+    parser.add_argument('--lr', type=np.float32, default=2e-4, help='lr')
+    parser.add_argument('--act', type=str, default='relu', help='act')
+    parser.add_argument('--data_aug', action='store_true', default=False)
+    parser.add_argument('--gradclipvalue', type=np.float32, default=10,
+                        help='gradclipvalue')
+    parser.add_argument('--MAG', type=int, default=2)
+    parser.add_argument('--fix_bound', action='store_true', default=False)
+
+    # bn
+    parser.add_argument('--use_bn_afterrnn', action='store_true',
+                        default=False)
+
+    # drop
+    parser.add_argument('--use_dropout', action='store_true', default=False)
+    parser.add_argument('--droprate', type=np.float32, default=0.3,
+                        help='lr')
+    parser.add_argument('--droplayers', type=int, default=1,
+                        help='droplayers')
+
+    # residual
+    parser.add_argument('--use_residual', action='store_true', default=False)
+    parser.add_argument('--residual_layers', type=int, default=2)
+    parser.add_argument('--residual_block', type=int, default=3)
+    parser.add_argument('--unit_factor', type=np.float32, default=1,
+                        help='lr')
+
+    # weight decay
+    parser.add_argument('--use_weightdecay_nohiddenW', action='store_true',
+                        default=False)
+    parser.add_argument('--decayfactor', type=np.float32, default=1e-4,
+                        help='decayfactor')
+
+    # initialization
+    parser.add_argument('--pThre', type=int, default=20)
+    parser.add_argument('--ini_in2hid', type=np.float32, default=0.005,
+                        help='ini_in2hid')
+    parser.add_argument('--ini_b', type=np.float32, default=0.0,
+                        help='ini_in2hid')
+    return parser
+
+
+def network_globals(args, seq_len1, outputclass=OUTPUTCLASS):
+    """Compute the module globals the original build function reads.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed flags (see :func:`make_parser`).
+    seq_len1 : int
+        Length of the whole training text, ``len(train_data)`` in the
+        original. The hidden state is carried from batch to batch, so the
+        recurrent-weight bound is computed over the whole text.
+    outputclass : int
+        Vocabulary size.
+
+    Returns
+    -------
+    types.SimpleNamespace
+        ``num_layers``, ``droplayers``, ``outputclass``, ``batch_size``,
+        ``seq_len``, ``hidden_units``, ``use_dropout``, ``lr``, ``droprate``,
+        ``act``, ``seq_len1``, ``U_bound``, ``taxdrop``, ``ini_W``,
+        ``units``, ``acc_units`` and ``sum_units``, named as in the original.
+
+    Raises
+    ------
+    AttributeError
+        When ``--unit_factor`` is not 1 (see the comment in the code).
+
+    Examples
+    --------
+    >>> args = make_parser().parse_args(['--num_layers', '3',
+    ...                                  '--hidden_units', '8'])
+    >>> g = network_globals(args, seq_len1=1000)
+    >>> g.units, g.acc_units, g.sum_units
+    ([8, 8, 8], [0, 8, 16, 24], 24)
+    """
+    g = types.SimpleNamespace()
+    g.num_layers = args.num_layers
+    g.droplayers = args.droplayers
+    g.outputclass = outputclass
+    g.batch_size = args.batch_size
+    g.seq_len = args.seq_len
+    g.hidden_units = args.hidden_units
+    g.use_dropout = args.use_dropout
+    g.lr = np.float32(args.lr)
+    g.droprate = np.float32(args.droprate)
+
+    g.act = rectify
+    if args.act == 'tanh':
+        g.act = tanh
+
+    g.seq_len1 = seq_len1
+    g.U_bound = pow(args.MAG, 1.0 / seq_len1)
+    if args.act == 'tanh':
+        g.U_bound = pow(args.MAG / (pow(0.9, seq_len1 / 10.0)),
+                        1.0 / seq_len1)
+    if args.fix_bound:
+        g.U_bound = 1.0
+    # The original: "Because the last state of one batch is used as the
+    # initial state of the next batch, the total length is used here. This
+    # bound can simply set to 1. (1) the sequence is too long and they are
+    # already very close to 1. (2) Due to the precision of GPU, if it is
+    # rounded to a larger value, it may explode."
+
+    # Dropout masks are shared over the time axis.
+    g.taxdrop = (0,)
+
+    g.ini_W = HeNormal(gain=np.sqrt(2) / 2.0)
+    if args.use_bn_afterrnn:
+        g.ini_W = Normal(args.ini_in2hid)
+
+    # Quirk kept from the original: this check reads ``args.start_residual``,
+    # a flag the script never defines, so any --unit_factor other than 1
+    # stops here with an AttributeError (``and`` short-circuits otherwise).
+    if (args.unit_factor != 1
+            and g.num_layers % (args.residual_block * args.residual_layers)
+            != args.start_residual):
+        # (Unreachable in practice; the original then did ``assert 2==3``.)
+        raise AssertionError('layers should be layers = '
+                             'args.residual_block*args.residual_layers +1')
+
+    units = []
+    acc_units = [0]
+    sum_units = 0
+    for l in range(g.num_layers):
+        units_inc_factor = 1
+        if l >= 1:
+            units_inc_factor = np.power(
+                args.unit_factor,
+                (l - 1) // (args.residual_block * args.residual_layers))
+        # ``np.int`` in the original (removed from NumPy): truncation.
+        units.append(int(g.hidden_units * units_inc_factor))
+        sum_units += int(g.hidden_units * units_inc_factor)
+        acc_units.append(sum_units)
+    g.units, g.acc_units, g.sum_units = units, acc_units, sum_units
+    return g
+
+
+def build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
+                      outputclass=OUTPUTCLASS):
+    """Build the stacked (optionally residual) IndRNN language model.
+
+    ``EmbeddingLayer`` -> time-first, then ``--num_layers`` times:
+    Reshape -> ``DenseLayer`` (no nonlinearity) -> Reshape to
+    (time, batch, units) -> [``ElemwiseSumLayer`` shortcut every
+    ``--residual_layers`` layers with ``--use_residual``] ->
+    ``BatchNorm_step_timefirst_Layer(axes=(0, 1))`` (per-time-step batch
+    statistics) -> ``rnnmodel`` whose initial state is the layer's slice of
+    ``hid_init_sym`` -> [Dropout] -> [BatchNorm with ``--use_bn_afterrnn``].
+    The last time step of every recurrent layer is concatenated into
+    ``net['hid_out']``. The output is a softmax ``DenseLayer`` over
+    (batch*time, vocabulary), batch-major.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed flags (see :func:`make_parser`).
+    rnnmodel : class
+        The recurrent layer class; the original passes
+        ``IndRNNLayer_onlyrecurrent``.
+    X_sym : TensorVariable
+        int32 matrix (batch, seq_len) of token ids, the input variable of
+        ``net['input0']``.
+    hid_init_sym : TensorVariable
+        float matrix (batch, sum_units) of initial hidden states.
+    seq_len1 : int
+        ``len(train_data)``, for the recurrent-weight bound (see
+        :func:`network_globals`).
+    outputclass : int
+        Vocabulary size.
+
+    Returns
+    -------
+    dict
+        The layers, keyed as in the original; ``net['out']`` is the output
+        and ``net['hid_out']`` the concatenated last hidden states.
+
+    Examples
+    --------
+    >>> import pytensor.tensor as pt
+    >>> args = make_parser().parse_args(
+    ...     ['--num_layers', '3', '--use_residual', '--residual_layers', '2',
+    ...      '--hidden_units', '8', '--batch_size', '4', '--seq_len', '5'])
+    >>> net = build_rnn_network(args, IndRNNLayer_onlyrecurrent,
+    ...                         pt.imatrix(), pt.matrix(), seq_len1=1000)
+    >>> type(net['sum3']).__name__
+    'ElemwiseSumLayer'
+    """
+    g = network_globals(args, seq_len1, outputclass)
+    batch_size, seq_len = g.batch_size, g.seq_len
+    num_layers, units, acc_units = g.num_layers, g.units, g.acc_units
+    act, U_bound = g.act, g.U_bound
+
+    net = {}
+    net['input0'] = InputLayer((batch_size, seq_len), X_sym)
+    net['input'] = lasagne.layers.EmbeddingLayer(net['input0'], outputclass,
+                                                 units[0])
+    # change to (time, batch_size, hidden_units)
+    net['rnn0'] = DimshuffleLayer(net['input'], (1, 0, 2))
+
+    for l in range(1, num_layers + 1):
+        net['hiddeninput%d' % l] = InputLayer(
+            (batch_size, units[l - 1]),
+            hid_init_sym[:, acc_units[l - 1]:acc_units[l]])
+        net['rnn%d' % (l - 1)] = ReshapeLayer(net['rnn%d' % (l - 1)],
+                                              (batch_size * seq_len, -1))
+        net['rnn%d' % (l - 1)] = DenseLayer(
+            net['rnn%d' % (l - 1)], units[l - 1], W=g.ini_W,
+            b=lasagne.init.Constant(args.ini_b), nonlinearity=None)
+        net['rnn%d' % (l - 1)] = ReshapeLayer(net['rnn%d' % (l - 1)],
+                                              (seq_len, batch_size, -1))
+
+        # Shortcut: the input of layer l-residual_layers (its 'sum') is
+        # added to this layer's input-to-hidden output, every
+        # residual_layers layers.
+        if (args.use_residual and l > args.residual_layers
+                and (l - 1) % args.residual_layers == 0):
+            if units[l - 1] != units[l - 1 - args.residual_layers]:
+                # Project the shortcut when the widths differ.
+                name = 'leftbranch%d' % (l - 1)
+                net[name] = ReshapeLayer(
+                    net['sum%d' % (l - args.residual_layers)],
+                    (batch_size * seq_len, -1))
+                net[name] = DenseLayer(net[name], units[l - 1], W=g.ini_W,
+                                       nonlinearity=None)
+                net[name] = ReshapeLayer(net[name],
+                                         (seq_len, batch_size, -1))
+                net[name] = BatchNorm_step_timefirst_Layer(net[name],
+                                                           axes=(0, 1))
+                print('left branch')
+            else:
+                net['leftbranch%d' % (l - 1)] = \
+                    net['sum%d' % (l - args.residual_layers)]
+            net['sum%d' % l] = ElemwiseSumLayer(
+                (net['rnn%d' % (l - 1)], net['leftbranch%d' % (l - 1)]))
+        else:
+            net['sum%d' % l] = net['rnn%d' % (l - 1)]
+
+        net['rnn%d' % l] = net['sum%d' % l]
+        if not args.use_bn_afterrnn:
+            net['rnn%d' % l] = BatchNorm_step_timefirst_Layer(
+                net['rnn%d' % l], axes=(0, 1),
+                beta=lasagne.init.Constant(args.ini_b))
+
+        ini_hid_start = 0
+        if act == tanh:
+            ini_hid_start = -1 * U_bound
+        net['rnn%d' % l] = rnnmodel(
+            net['rnn%d' % l], units[l - 1], hid_init=net['hiddeninput%d' % l],
+            W_hid_to_hid=Uniform(range=(ini_hid_start, U_bound)),
+            nonlinearity=act, only_return_final=False,
+            grad_clipping=args.gradclipvalue)
+
+        net['last_state%d' % l] = SliceLayer(net['rnn%d' % l], -1, axis=0)
+        if l == 1:
+            net['hid_out'] = net['last_state%d' % l]
+        else:
+            net['hid_out'] = ConcatLayer(
+                [net['hid_out'], net['last_state%d' % l]], axis=1)
+
+        if g.use_dropout and l % g.droplayers == 0:
+            net['rnn%d' % l] = lasagne.layers.DropoutLayer(
+                net['rnn%d' % l], p=g.droprate, shared_axes=g.taxdrop)
+
+        if args.use_bn_afterrnn:
+            net['rnn%d' % l] = BatchNorm_step_timefirst_Layer(
+                net['rnn%d' % l], axes=(0, 1))
+
+    # Back to batch-major, so the rows of the output are (batch, time).
+    net['rnn%d' % num_layers] = DimshuffleLayer(net['rnn%d' % num_layers],
+                                                (1, 0, 2))
+    net['reshape_rnn'] = ReshapeLayer(net['rnn%d' % num_layers],
+                                      (-1, units[num_layers - 1]))
+    net['out'] = DenseLayer(net['reshape_rnn'], outputclass,
+                            nonlinearity=softmax)
+    return net

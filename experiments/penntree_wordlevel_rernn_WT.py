@@ -1,0 +1,375 @@
+"""Word-level Penn Treebank language model with weight tying: network
+builder and flags.
+
+Port of ``wordPTB/penntree_wordlevel_rernn_WT.py`` of the original IndRNN
+code (Theano + Lasagne). This module holds the script's command-line flags
+(:func:`make_parser`), the module globals the build function reads
+(:func:`network_globals`) and the build function
+(:func:`build_rnn_network`).
+
+The training script is ported in a later issue.
+
+Compared with the character-level script (``penntree_charlevel_rernn``) it
+adds ``--word_level`` (10000 words instead of 50 characters),
+``--w_tying`` (the output layer's weights are the transposed embedding),
+embedding dropout and a separate dropout rate for the last layer, and the
+``--ini_normal`` initialisation of the recurrent weights.
+
+Examples
+--------
+>>> import pytensor.tensor as pt
+>>> from experiments import penntree_wordlevel_rernn_WT as wptb
+>>> args = wptb.make_parser().parse_args(
+...     ['--num_layers', '2', '--hidden_units', '8', '--batch_size', '4',
+...      '--seq_len', '5', '--w_tying'])
+>>> net = wptb.build_rnn_network(args, wptb.IndRNNLayer_onlyrecurrent,
+...                              pt.imatrix('inputs'), pt.matrix(),
+...                              seq_len1=1000)
+>>> net['out'].output_shape
+(20, 50)
+"""
+import argparse
+import types
+
+import numpy as np
+
+import indrnn.lasagne as lasagne
+from indrnn.lasagne.init import HeNormal, Normal, Uniform
+from indrnn.lasagne.layers import (ConcatLayer, DenseLayer, DimshuffleLayer,
+                                   ElemwiseSumLayer, InputLayer, ReshapeLayer,
+                                   SliceLayer)
+from indrnn.lasagne.nonlinearities import rectify, softmax, tanh
+from indrnn.batchnorm_step_timefirst import BatchNorm_step_timefirst_Layer
+from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
+
+__all__ = [
+    "IndRNNLayer_onlyrecurrent",
+    "make_parser",
+    "network_globals",
+    "build_rnn_network",
+]
+
+
+def make_parser():
+    """Return the argument parser of the original script.
+
+    Every flag keeps the original's name, type, default and help text
+    (the description still says "char level", as in the original). Floats
+    use ``type=np.float32`` as in the original.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> args = make_parser().parse_args([])
+    >>> args.lr, args.droprate_last, args.U_mean
+    (0.0005, 0.8, 0.4)
+    """
+    parser = argparse.ArgumentParser(
+        description='IndRNN for the char level PennTreeBank Language Model')
+    parser.add_argument('--hidden_units', type=int, default=2000)
+    parser.add_argument('--batch_size', type=int, default=128,
+                        help='batch_size')
+    parser.add_argument('--seq_len', type=int, default=50, help='seq_len')
+    parser.add_argument('--num_layers', type=int, default=6,
+                        help='num_layers')
+    parser.add_argument('--lr', type=np.float32, default=5e-4, help='lr')
+    parser.add_argument('--act', type=str, default='relu', help='act')
+    parser.add_argument('--data_aug', action='store_true', default=False)
+    parser.add_argument('--gradclipvalue', type=np.float32, default=10,
+                        help='gradclipvalue')
+    parser.add_argument('--MAG', type=int, default=2)
+    parser.add_argument('--fix_bound', action='store_true', default=False)
+    parser.add_argument('--word_level', action='store_true', default=False)
+    parser.add_argument('--w_tying', action='store_true', default=False)
+
+    # bn
+    parser.add_argument('--use_bn_afterrnn', action='store_true',
+                        default=False)
+
+    # drop
+    parser.add_argument('--use_dropout', action='store_true', default=False)
+    parser.add_argument('--drop_embedding', action='store_true',
+                        default=False)
+    parser.add_argument('--droprate', type=np.float32, default=0.35,
+                        help='lr')
+    parser.add_argument('--droplayers', type=int, default=1,
+                        help='droplayers')
+    parser.add_argument('--droprate_last', type=np.float32, default=0.8,
+                        help='lr')
+
+    # residual
+    parser.add_argument('--use_residual', action='store_true', default=False)
+    parser.add_argument('--residual_layers', type=int, default=2)
+    parser.add_argument('--residual_block', type=int, default=3)
+    parser.add_argument('--unit_factor', type=np.float32, default=1,
+                        help='lr')
+
+    # weight decay
+    parser.add_argument('--use_weightdecay_nohiddenW', action='store_true',
+                        default=False)
+    parser.add_argument('--decayfactor', type=np.float32, default=1e-4,
+                        help='decayfactor')
+
+    # initialization
+    parser.add_argument('--ini_in2hid', type=np.float32, default=0.005,
+                        help='ini_in2hid')
+    parser.add_argument('--ini_b', type=np.float32, default=0.0,
+                        help='ini_in2hid')
+    parser.add_argument('--ini_last', type=np.float32, default=0.04,
+                        help='ini_in2hid')
+    parser.add_argument('--ini_normal', action='store_true', default=False)
+    parser.add_argument('--U_std', type=np.float32, default=0.2,
+                        help='ini_in2hid')
+    parser.add_argument('--U_mean', type=np.float32, default=0.4,
+                        help='ini_in2hid')
+    parser.add_argument('--Heinfactor', type=np.float32, default=2.0)
+
+    parser.add_argument('--pThre', type=int, default=20)
+    parser.add_argument('--lr_decay', type=np.float32, default=0.2)
+    parser.add_argument('--randstart', type=int, default=5)
+    parser.add_argument('--comp_perp', action='store_true', default=False)
+    return parser
+
+
+def network_globals(args, seq_len1, outputclass=None):
+    """Compute the module globals the original build function reads.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed flags (see :func:`make_parser`).
+    seq_len1 : int
+        Length of the whole training text, ``len(train_data)`` in the
+        original (the hidden state is carried over the whole text, so the
+        recurrent-weight bound is computed over it).
+    outputclass : int, optional
+        Vocabulary size. By default 50, or 10000 with ``--word_level``, as
+        in the original.
+
+    Returns
+    -------
+    types.SimpleNamespace
+        ``num_layers``, ``droplayers``, ``outputclass``, ``batch_size``,
+        ``seq_len``, ``hidden_units``, ``use_dropout``, ``lr``, ``droprate``,
+        ``act``, ``seq_len1``, ``U_bound``, ``taxdrop``, ``ini_W``,
+        ``ini_U``, ``units``, ``acc_units`` and ``sum_units``, named as in
+        the original.
+
+    Examples
+    --------
+    >>> g = network_globals(make_parser().parse_args(['--word_level']),
+    ...                     seq_len1=1000)
+    >>> g.outputclass, g.sum_units
+    (10000, 12000)
+    """
+    g = types.SimpleNamespace()
+    g.num_layers = args.num_layers
+    g.droplayers = args.droplayers
+    if outputclass is None:
+        outputclass = 50
+        if args.word_level:
+            outputclass = 10000
+    g.outputclass = outputclass
+    g.batch_size = args.batch_size
+    g.seq_len = args.seq_len
+    g.hidden_units = args.hidden_units
+    g.use_dropout = args.use_dropout
+    g.lr = np.float32(args.lr)
+    g.droprate = np.float32(args.droprate)
+
+    g.act = rectify
+    if args.act == 'tanh':
+        g.act = tanh
+
+    g.seq_len1 = seq_len1
+    g.U_bound = pow(args.MAG, 1.0 / seq_len1)
+    if args.act == 'tanh':
+        g.U_bound = pow(args.MAG / (pow(0.9, seq_len1 / 10.0)),
+                        1.0 / seq_len1)
+    if args.fix_bound:
+        g.U_bound = 1.0
+    # The original: "Because the last state of one batch is used as the
+    # initial state of the next batch, the total length is used here. This
+    # bound can simply set to 1. (1) the sequence is too long and they are
+    # already very close to 1. (2) Due to the precision of GPU, if it is
+    # rounded to a larger value, it may explode."
+
+    # Dropout masks are shared over the time axis.
+    g.taxdrop = (0,)
+
+    g.ini_W = HeNormal(gain=np.sqrt(2) / args.Heinfactor)
+    if args.use_bn_afterrnn:
+        g.ini_W = Normal(args.ini_in2hid)
+
+    # One initializer for the recurrent weights of all layers (unlike the
+    # char-level script, the tanh variant does not start at -U_bound).
+    g.ini_U = Uniform(range=(0, g.U_bound))
+    if args.ini_normal:
+        g.ini_U = Normal(std=args.U_std, mean=args.U_mean)
+
+    units = []
+    acc_units = [0]
+    sum_units = 0
+    for l in range(g.num_layers):
+        units_inc_factor = 1
+        if l >= 1:
+            # Unlike the char-level script, the width grows every layer
+            # (the original has the block-wise division commented out).
+            units_inc_factor = np.power(args.unit_factor, l)
+        # ``np.int`` in the original (removed from NumPy): truncation.
+        units.append(int(g.hidden_units * units_inc_factor))
+        sum_units += int(g.hidden_units * units_inc_factor)
+        acc_units.append(sum_units)
+    g.units, g.acc_units, g.sum_units = units, acc_units, sum_units
+    return g
+
+
+def build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
+                      outputclass=None):
+    """Build the stacked (optionally residual, weight-tied) IndRNN model.
+
+    ``EmbeddingLayer`` (``Uniform(--ini_last)``) -> time-first ->
+    [embedding dropout], then ``--num_layers`` times: Reshape ->
+    ``DenseLayer`` (no nonlinearity) -> Reshape to (time, batch, units) ->
+    [``ElemwiseSumLayer`` shortcut with ``--use_residual``] ->
+    ``BatchNorm_step_timefirst_Layer(axes=(0, 1))`` -> ``rnnmodel`` whose
+    initial state is the layer's slice of ``hid_init_sym`` -> [Dropout,
+    ``--droprate_last`` on the last layer] -> [BatchNorm with
+    ``--use_bn_afterrnn``]. The last time step of every recurrent layer is
+    concatenated into ``net['hid_out']``. The output is a softmax
+    ``DenseLayer``; with ``--w_tying`` its weight matrix is the expression
+    ``net['embed'].W.T``, so it has no parameter of its own.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed flags (see :func:`make_parser`).
+    rnnmodel : class
+        The recurrent layer class; the original passes
+        ``IndRNNLayer_onlyrecurrent``.
+    X_sym : TensorVariable
+        int32 matrix (batch, seq_len) of token ids, the input variable of
+        ``net['input0']``.
+    hid_init_sym : TensorVariable
+        float matrix (batch, sum_units) of initial hidden states.
+    seq_len1 : int
+        ``len(train_data)``, for the recurrent-weight bound.
+    outputclass : int, optional
+        Vocabulary size; see :func:`network_globals`.
+
+    Returns
+    -------
+    dict
+        The layers, keyed as in the original; ``net['out']`` is the output
+        and ``net['hid_out']`` the concatenated last hidden states.
+
+    Examples
+    --------
+    >>> import pytensor.tensor as pt
+    >>> args = make_parser().parse_args(
+    ...     ['--num_layers', '1', '--hidden_units', '8', '--batch_size', '4',
+    ...      '--seq_len', '5', '--w_tying'])
+    >>> net = build_rnn_network(args, IndRNNLayer_onlyrecurrent,
+    ...                         pt.imatrix(), pt.matrix(), seq_len1=1000,
+    ...                         outputclass=30)
+    >>> net['out'].get_params()[0] is net['embed'].W
+    True
+    """
+    g = network_globals(args, seq_len1, outputclass)
+    outputclass = g.outputclass
+    batch_size, seq_len = g.batch_size, g.seq_len
+    num_layers, units, acc_units = g.num_layers, g.units, g.acc_units
+    use_dropout, droprate, taxdrop = g.use_dropout, g.droprate, g.taxdrop
+
+    net = {}
+    net['input0'] = InputLayer((batch_size, seq_len), X_sym)
+    net['embed'] = lasagne.layers.EmbeddingLayer(
+        net['input0'], outputclass, units[0], W=Uniform(args.ini_last))
+    # change to (time, batch_size, hidden_units)
+    net['rnn0'] = DimshuffleLayer(net['embed'], (1, 0, 2))
+    if use_dropout and args.drop_embedding:
+        net['rnn0'] = lasagne.layers.DropoutLayer(net['rnn0'], p=droprate,
+                                                  shared_axes=taxdrop)
+    for l in range(1, num_layers + 1):
+        net['hiddeninput%d' % l] = InputLayer(
+            (batch_size, units[l - 1]),
+            hid_init_sym[:, acc_units[l - 1]:acc_units[l]])
+        net['rnn%d' % (l - 1)] = ReshapeLayer(net['rnn%d' % (l - 1)],
+                                              (batch_size * seq_len, -1))
+        net['rnn%d' % (l - 1)] = DenseLayer(
+            net['rnn%d' % (l - 1)], units[l - 1], W=g.ini_W,
+            b=lasagne.init.Constant(args.ini_b), nonlinearity=None)
+        net['rnn%d' % (l - 1)] = ReshapeLayer(net['rnn%d' % (l - 1)],
+                                              (seq_len, batch_size, -1))
+
+        # Shortcut from the input of layer l-residual_layers (its 'sum'),
+        # every residual_layers layers.
+        if (args.use_residual and l > args.residual_layers
+                and (l - 1) % args.residual_layers == 0):
+            if units[l - 1] != units[l - 1 - args.residual_layers]:
+                # Project the shortcut when the widths differ.
+                name = 'leftbranch%d' % (l - 1)
+                net[name] = ReshapeLayer(
+                    net['sum%d' % (l - args.residual_layers)],
+                    (batch_size * seq_len, -1))
+                net[name] = DenseLayer(net[name], units[l - 1], W=g.ini_W,
+                                       nonlinearity=None)
+                net[name] = ReshapeLayer(net[name],
+                                         (seq_len, batch_size, -1))
+                net[name] = BatchNorm_step_timefirst_Layer(net[name],
+                                                           axes=(0, 1))
+                print('left branch')
+            else:
+                net['leftbranch%d' % (l - 1)] = \
+                    net['sum%d' % (l - args.residual_layers)]
+            net['sum%d' % l] = ElemwiseSumLayer(
+                (net['rnn%d' % (l - 1)], net['leftbranch%d' % (l - 1)]))
+        else:
+            net['sum%d' % l] = net['rnn%d' % (l - 1)]
+
+        net['rnn%d' % l] = net['sum%d' % l]
+        if not args.use_bn_afterrnn:
+            net['rnn%d' % l] = BatchNorm_step_timefirst_Layer(
+                net['rnn%d' % l], axes=(0, 1),
+                beta=lasagne.init.Constant(args.ini_b))
+
+        net['rnn%d' % l] = rnnmodel(
+            net['rnn%d' % l], units[l - 1], hid_init=net['hiddeninput%d' % l],
+            W_hid_to_hid=g.ini_U, nonlinearity=g.act,
+            only_return_final=False, grad_clipping=args.gradclipvalue)
+
+        net['last_state%d' % l] = SliceLayer(net['rnn%d' % l], -1, axis=0)
+        if l == 1:
+            net['hid_out'] = net['last_state%d' % l]
+        else:
+            net['hid_out'] = ConcatLayer(
+                [net['hid_out'], net['last_state%d' % l]], axis=1)
+
+        if use_dropout and l % g.droplayers == 0 and l != num_layers:
+            net['rnn%d' % l] = lasagne.layers.DropoutLayer(
+                net['rnn%d' % l], p=droprate, shared_axes=taxdrop)
+        elif use_dropout and l % g.droplayers == 0 and l == num_layers:
+            net['rnn%d' % l] = lasagne.layers.DropoutLayer(
+                net['rnn%d' % l], p=args.droprate_last, shared_axes=taxdrop)
+
+        if args.use_bn_afterrnn:
+            net['rnn%d' % l] = BatchNorm_step_timefirst_Layer(
+                net['rnn%d' % l], axes=(0, 1))
+
+    # Back to batch-major, so the rows of the output are (batch, time).
+    net['rnn%d' % num_layers] = DimshuffleLayer(net['rnn%d' % num_layers],
+                                                (1, 0, 2))
+    net['reshape_rnn'] = ReshapeLayer(net['rnn%d' % num_layers],
+                                      (-1, units[num_layers - 1]))
+    if args.w_tying:
+        # Weight tying: W is an expression of the embedding's parameter, so
+        # get_all_params lists no separate output W.
+        net['out'] = DenseLayer(net['reshape_rnn'], outputclass,
+                                W=net['embed'].W.T, nonlinearity=softmax)
+    else:
+        net['out'] = DenseLayer(net['reshape_rnn'], outputclass,
+                                nonlinearity=softmax)
+    return net
