@@ -23,33 +23,37 @@ __all__ = [
     "GaussianNoiseLayer",
 ]
 
-_TWO32 = 2 ** 32
-
-
-def _u64(value):
-    """A uint64 constant (a Python int would promote uint64 math to float)."""
-    return pt.constant(value, dtype="uint64")
+def _u32(value):
+    """A uint32 constant (a Python int would promote the integer math)."""
+    return pt.constant(value, dtype="uint32")
 
 
 def _mix32(x):
-    """A 32-bit avalanche hash (Wellons' "lowbias32") on uint64 holding
-    values below 2**32; shifts are written as floor divisions."""
-    x = pt.bitwise_xor(x, x // _u64(2 ** 16))
-    x = (x * _u64(0x7FEB352D)) % _u64(_TWO32)
-    x = pt.bitwise_xor(x, x // _u64(2 ** 15))
-    x = (x * _u64(0x846CA68B)) % _u64(_TWO32)
-    x = pt.bitwise_xor(x, x // _u64(2 ** 16))
+    """A 32-bit avalanche hash (Wellons' "lowbias32") on uint32.
+
+    Unsigned 32-bit products wrap around modulo 2**32 in numpy, C, numba
+    and JAX alike, which is what the hash relies on; right shifts are
+    written as floor divisions.
+    """
+    x = pt.bitwise_xor(x, x // _u32(2 ** 16))
+    x = x * _u32(0x7FEB352D)
+    x = pt.bitwise_xor(x, x // _u32(2 ** 15))
+    x = x * _u32(0x846CA68B)
+    x = pt.bitwise_xor(x, x // _u32(2 ** 16))
     return x
 
 
 def uniform(shape, seed, counter, dtype=None):
     """Uniform numbers in [0, 1) from a seed and a call counter.
 
+    Every backend computes the same numbers: only uint32 arithmetic is
+    used, and the result has 24 random bits, exact in float32 and float64.
+
     Parameters
     ----------
     shape : tuple of int or symbolic scalars
     seed : int
-        Stream identifier (below 2**32).
+        Stream identifier (taken modulo 2**32).
     counter : integer scalar tensor
         Differs between calls; each value gives an independent draw.
     dtype : str, optional
@@ -58,7 +62,7 @@ def uniform(shape, seed, counter, dtype=None):
     Returns
     -------
     TensorVariable
-        Values ``k / 2**32`` for hashed 32-bit integers ``k``.
+        Values ``k / 2**24`` for hashed 24-bit integers ``k``.
 
     Examples
     --------
@@ -70,13 +74,13 @@ def uniform(shape, seed, counter, dtype=None):
     size = 1
     for s in shape:
         size = size * s
-    seed_bits = _u64(int(seed) % _TWO32)
-    count_bits = pt.cast(counter, "uint64") % _u64(_TWO32)
+    seed_bits = _u32(int(seed) % 2 ** 32)
+    count_bits = pt.cast(counter, "uint32")
     key = _mix32(pt.bitwise_xor(seed_bits, _mix32(count_bits)))
-    index = pt.arange(size, dtype="uint64")
-    bits = _mix32(pt.bitwise_xor(_mix32((index + key) % _u64(_TWO32)), key))
-    values = pt.cast(bits, "float64") / _TWO32
-    return pt.cast(values, dtype).reshape(shape)
+    index = pt.cast(pt.arange(size), "uint32")
+    bits = _mix32(pt.bitwise_xor(_mix32(index + key), key))
+    top24 = pt.cast(bits // _u32(2 ** 8), dtype)
+    return (top24 / pt.constant(2.0 ** 24, dtype=dtype)).reshape(shape)
 
 
 class DropoutLayer(Layer):
