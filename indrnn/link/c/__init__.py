@@ -1,0 +1,1 @@
+"""C code of the project's Ops (used by ``mode="CVM"``)."""

@@ -1,0 +1,1 @@
+"""JAX implementations of the project's Ops (``mode="JAX"``; optional)."""

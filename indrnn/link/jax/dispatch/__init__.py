@@ -1,0 +1,1 @@
+"""``jax_funcify`` registrations; importing one needs JAX installed."""

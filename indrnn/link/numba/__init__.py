@@ -1,0 +1,1 @@
+"""Numba implementations of the project's Ops (the default linker)."""

@@ -1,0 +1,1 @@
+"""``numba_funcify`` registrations; import a module to register it."""

@@ -1,0 +1,41 @@
+"""Custom PyTensor Ops of the project.
+
+recurrence
+    The fused IndRNN recurrence, :func:`indrnn_recurrence`, and its
+    gradient.
+
+Importing this package registers the Ops' Numba implementations and, when
+JAX is installed, their JAX implementations (skipped silently otherwise);
+the numpy ``perform`` and the C code live on the Op classes.
+"""
+import importlib.util
+
+from .recurrence import (ACTIVATIONS, IndRNNRecurrence,  # noqa: F401
+                         IndRNNRecurrenceGrad, activation_name,
+                         indrnn_recurrence)
+from ..link.numba.dispatch import recurrence as _numba_recurrence  # noqa
+
+__all__ = ["ACTIVATIONS", "IndRNNRecurrence", "IndRNNRecurrenceGrad",
+           "activation_name", "indrnn_recurrence", "JAX_REGISTERED"]
+
+
+def _register_jax():
+    """Import the JAX registrations if JAX is installed.
+
+    Returns
+    -------
+    bool
+        Whether the JAX implementations are registered.
+    """
+    if importlib.util.find_spec("jax") is None:
+        return False
+    try:
+        from ..link.jax.dispatch import recurrence  # noqa: F401
+    except ImportError:
+        # an incomplete JAX installation: the JAX mode cannot work anyway
+        return False
+    return True
+
+
+#: Whether :func:`indrnn_recurrence` can run in ``mode="JAX"``.
+JAX_REGISTERED = _register_jax()
