@@ -8,7 +8,7 @@ recurrence, as in the paper's deep networks.
 """
 import pytensor.tensor as pt
 
-from .indrnn import MulLayer
+from .indrnn import FusedRecurrenceMixin, MulLayer
 from .lasagne import init, nonlinearities
 from .lasagne.layers import CustomRecurrentLayer, InputLayer, Layer
 from .lasagne.layers.recurrent import (_connection_naming,
@@ -92,7 +92,7 @@ class onlyRecurrentLayer(CustomRecurrentLayer):
         return get_all_params(self.hidden_to_hidden)
 
 
-class IndRNNLayer_onlyrecurrent(onlyRecurrentLayer):
+class IndRNNLayer_onlyrecurrent(FusedRecurrenceMixin, onlyRecurrentLayer):
     """The recurrent part of an IndRNN layer, time-first.
 
     Parameters
@@ -106,6 +106,10 @@ class IndRNNLayer_onlyrecurrent(onlyRecurrentLayer):
     grad_clipping, unroll_scan, precompute_input, mask_input,
     only_return_final
         As :class:`onlyRecurrentLayer`.
+    use_fused_op : bool or None
+        Run the recurrence with the fused Op (see
+        :class:`~indrnn.indrnn.FusedRecurrenceMixin`); None takes the
+        default of :func:`~indrnn.indrnn.use_fused_recurrence` (True).
 
     Notes
     -----
@@ -124,7 +128,8 @@ class IndRNNLayer_onlyrecurrent(onlyRecurrentLayer):
                  hid_init=init.Constant(0.), backwards=False,
                  learn_init=False, gradient_steps=-1, grad_clipping=0,
                  unroll_scan=False, precompute_input=True, mask_input=None,
-                 only_return_final=False, **kwargs):
+                 only_return_final=False, use_fused_op=None, **kwargs):
+        self._init_fused(use_fused_op)
         input_shape = (incoming if isinstance(incoming, tuple)
                        else incoming.output_shape)
         basename, layer_kwargs = _connection_naming(kwargs)

@@ -42,31 +42,45 @@ import pytensor.tensor as pt
 
 import indrnn.lasagne as lasagne
 from indrnn.lasagne.layers import Layer
+from indrnn.indrnn import use_fused_recurrence
 from indrnn.legacy import load_legacy_params
+from indrnn import training
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "legacy_fixtures")
 
-#: case -> PyTensor mode(s) to compile it in (None: the default, Numba).
-#: Cold compiles dominate the runtime (about 5.5 CPU-minutes for the whole
-#: file with empty caches, 40 s warm) and Numba's cost the most (60-110 s a
-#: case cold, against 10-60 s in CVM), so Numba covers two cases: the
-#: adding IndRNNLayer (which also runs in CVM) and the most involved network
-#: (IndRNNLayer_onlyrecurrent, per-step BatchNorm, weight tying, residual,
-#: carried state).
+#: case -> variants to run it in: "numba" (the default mode), "cvm"
+#: (mode="CVM"), with the IndRNN recurrence on the fused Op (the layers'
+#: default) or, with the suffix "-scan", on pytensor.scan as the original.
+#: Cold compiles dominate the runtime, and Numba compiles of scan graphs
+#: cost the most (60-110 s a case cold), so the scan path runs in CVM and
+#: Numba runs the fused path, which is what users get by default.
+#: adding_rnn and mnist_lstm have no IndRNN layer (scan only).
 CASES = {
-    "adding_indrnn_relu": (None, "CVM"),
-    "adding_indrnn_relu_gradclip": ("CVM",),
-    "adding_rnn": ("CVM",),
-    "mnist_indrnn_bn_before": ("CVM",),
-    "mnist_lstm": ("CVM",),
-    "cptb_stacked": ("CVM",),
-    "cptb_residual": ("CVM",),
-    "wptb_tied": (None,),
-    "action_indrnn_bn_before": ("CVM",),
+    "adding_indrnn_relu": ("numba", "cvm", "cvm-scan"),
+    "adding_indrnn_relu_gradclip": ("numba", "cvm-scan"),
+    "adding_rnn": ("cvm",),
+    "mnist_indrnn_bn_before": ("numba", "cvm-scan"),
+    "mnist_lstm": ("cvm",),
+    "cptb_stacked": ("cvm",),
+    "cptb_residual": ("numba",),
+    "wptb_tied": ("numba", "cvm-scan"),
+    "action_indrnn_bn_before": ("cvm",),
 }
 
-CASE_MODES = [pytest.param(case, mode, id="%s-%s" % (case, mode or "numba"))
-              for case, modes in CASES.items() for mode in modes]
+CASE_MODES = [pytest.param(case, variant, id="%s-%s" % (case, variant))
+              for case, variants in CASES.items() for variant in variants]
+
+
+def pytensor_mode(variant):
+    """The ``mode`` argument of pytensor.function for a variant."""
+    return None if variant.startswith("numba") else "CVM"
+
+
+def is_fused(variant):
+    """Whether a variant runs the IndRNN recurrence on the fused Op."""
+    return not variant.endswith("-scan")
+
+
 #: Tests that compile nothing run once per case.
 CASE_IDS = list(CASES)
 
@@ -101,7 +115,7 @@ def _write_compile_times(reporter):
     for (case, mode, what), (compiled, first) in COMPILE_TIMES.items():
         reporter.write_line(
             "%-50s compile %5.1fs + first call %5.1fs" % (
-                "%s[%s] %s" % (case, mode or "numba", what), compiled,
+                "%s[%s] %s" % (case, mode, what), compiled,
                 first))
     reporter.write_line("total %.1fs" % sum(
         c + f for c, f in COMPILE_TIMES.values()))
@@ -216,13 +230,14 @@ def decay_of(meta, args):
 class Graph:
     """A built network with its symbolic loss, cost and gradients."""
 
-    def __init__(self, case, argv=None):
+    def __init__(self, case, argv=None, fused=True):
         self.meta, self.params_ref, self.ref = load_case(case)
         meta = self.meta
         self.family = meta["family"]
         self.args = parse_args(meta, argv)
         self.X, self.y, self.hid = symbolic_inputs(self.family)
-        self.net = build(meta, self.args, self.X, self.hid)
+        with use_fused_recurrence(fused):
+            self.net = build(meta, self.args, self.X, self.hid)
         self.ptb = meta["hid_out_layer_index"] is not None
         self.all_params = lasagne.layers.get_all_params(self.net["out"])
         self.trainable = lasagne.layers.get_all_params(self.net["out"],
@@ -362,7 +377,7 @@ def run_eval(case, mode):
     clipped parameters, ready for :func:`run_train`.
     """
     with float32():
-        g = Graph(case)
+        g = Graph(case, fused=is_fused(mode))
         meta = g.meta
         load_legacy_params(os.path.join(FIXTURES, case + ".params.npz"),
                            g.net["out"])
@@ -377,7 +392,7 @@ def run_eval(case, mode):
         names += ["grad_%d" % g.param_index(p) for p in g.trainable]
         exprs += list(g.grads)
         eval_fn = compile_timed((case, mode, "eval"), g.inputs, exprs,
-                                mode=mode)
+                                mode=pytensor_mode(mode))
         before = g.snapshot()
         evaluated = dict(zip(names, eval_fn(*g.values())))
         unchanged = all(np.array_equal(a, b)
@@ -421,7 +436,8 @@ def run_train(case, mode):
         if g.ptb:
             step_outputs.append(g.train_hid_out)
         train_fn = compile_timed((case, mode, "train"), g.inputs + [lr_sym],
-                                 step_outputs, updates=updates, mode=mode)
+                                 step_outputs, updates=updates,
+                                 mode=pytensor_mode(mode))
         step_out = train_fn(*g.values(), np.float32(meta["learning_rate"]))
 
         # The action script with --constrain_U clips after the step.
@@ -666,9 +682,8 @@ def test_train_step(case, mode):
 @functools.lru_cache(maxsize=None)
 def run_compiled_clip(case, mode):
     """One training step with the U clip compiled into the function."""
-    training = pytest.importorskip("indrnn.training")
     with float32():
-        g = Graph(case)
+        g = Graph(case, fused=is_fused(mode))
         meta = g.meta
         # Start from the saved, unclipped parameters: the compiled clip must
         # do what the host-side clip did.
@@ -686,19 +701,16 @@ def run_compiled_clip(case, mode):
                 outputs=outputs)
         train_fn = compile_timed((case, mode, "train_compiled_clip"),
                                  g.inputs + [lr_sym], outputs,
-                                 updates=updates, mode=mode)
+                                 updates=updates, mode=pytensor_mode(mode))
         out = train_fn(*g.values(), np.float32(meta["learning_rate"]))
         return g, out, g.snapshot()
 
 
 @pytest.mark.parametrize("case,mode", [
-    pytest.param("mnist_indrnn_bn_before", "CVM", id="mnist-before-cvm"),
-    pytest.param("action_indrnn_bn_before", "CVM", id="action-after-cvm"),
+    pytest.param("mnist_indrnn_bn_before", "cvm", id="mnist-before-cvm"),
+    pytest.param("action_indrnn_bn_before", "numba", id="action-after-numba"),
 ])
 def test_train_step_compiled_clip(case, mode):
-    training = pytest.importorskip("indrnn.training")
-    if not hasattr(training, "clip_recurrent_weights_updates"):
-        pytest.skip("indrnn.training has no clip_recurrent_weights_updates")
     g, out, after = run_compiled_clip(case, mode)
     ref = g.ref
     assert_scalar(out[0], ref["step_loss"], "loss")
@@ -707,7 +719,7 @@ def test_train_step_compiled_clip(case, mode):
 
 
 def test_gradclip_unclipped_grads():
-    case, mode = "adding_indrnn_relu_gradclip", "CVM"
+    case, mode = "adding_indrnn_relu_gradclip", "cvm"
     meta, params, ref = load_case(case)
     argv = list(meta["argv"])
     argv[argv.index("--gradclipvalue") + 1] = "0"
@@ -715,7 +727,7 @@ def test_gradclip_unclipped_grads():
         g = Graph(case, argv=argv)
         g.load(params)
         grad_fn = compile_timed((case, mode, "grad_noclip"), g.inputs,
-                                list(g.grads), mode=mode)
+                                list(g.grads), mode=pytensor_mode(mode))
         grads = grad_fn(*g.values())
     indices = meta["trainable_indices"]
     assert_grads(lambda i: grads[indices.index(i)], ref, "grad_noclip_",
