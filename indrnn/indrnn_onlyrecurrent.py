@@ -6,7 +6,6 @@ The input projection (a DenseLayer, a convolution...) comes before the
 layer, so that batch normalisation can sit between the projection and the
 recurrence, as in the paper's deep networks.
 """
-import pytensor.tensor as pt
 
 from .indrnn import FusedRecurrenceMixin, MulLayer
 from .lasagne import init, nonlinearities

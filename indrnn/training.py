@@ -25,11 +25,10 @@ from collections import OrderedDict
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
-from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.replace import clone_replace
-from pytensor.graph.traversal import ancestors
 
 from . import lasagne
+from .lasagne.default_updates import collect_default_updates
 from .legacy import save_legacy_params
 
 __all__ = [
@@ -46,29 +45,6 @@ __all__ = [
 #: Name of the IndRNN recurrent weights; the original loops clip, and the
 #: weight decay skips, parameters by this name.
 RECURRENT_WEIGHT_NAME = "hidden_to_hidden.W"
-
-
-def _default_updates(variables, updates):
-    """``{shared: shared.default_update}`` for shared variables in the graph.
-
-    Layers such as BatchNorm keep running averages up to date through
-    ``default_update`` on shared variables, which ``pytensor.function``
-    collects on its own. They are made explicit here so that the
-    ``U_bound`` substitution also reaches them.
-    """
-    found = OrderedDict()
-    frontier = list(variables)
-    while frontier:
-        # A default update may itself use shared variables that have one.
-        new = []
-        for var in ancestors(frontier):
-            if (isinstance(var, SharedVariable)
-                    and getattr(var, "default_update", None) is not None
-                    and var not in updates and var not in found):
-                found[var] = var.default_update
-                new.append(var.default_update)
-        frontier = new
-    return found
 
 
 def clip_recurrent_weights_updates(updates, params, U_bound,
@@ -151,8 +127,10 @@ def clip_recurrent_weights_updates(updates, params, U_bound,
                 bound = np.asarray(U_bound, dtype=p.dtype)
                 updates[p] = pt.clip(updates[p], -bound, bound)
     elif clipped:
-        defaults = _default_updates(outputs + list(updates.values()),
-                                    updates)
+        # BatchNorm running averages and dropout counters advance through
+        # default updates; made explicit so the substitution reaches them
+        defaults = collect_default_updates(
+            outputs + list(updates.values()), exclude=updates)
         updates.update(defaults)
         replace = {p: pt.clip(p, -np.asarray(U_bound, dtype=p.dtype),
                               np.asarray(U_bound, dtype=p.dtype))

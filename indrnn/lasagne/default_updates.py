@@ -86,17 +86,23 @@ def attach_default_update(shared_var, update):
     return shared_var
 
 
-def collect_default_updates(outputs):
-    """List the default updates a function compiled for ``outputs`` applies.
+def collect_default_updates(outputs, exclude=()):
+    """The default updates a function compiled for ``outputs`` applies.
+
+    Also follows the update expressions themselves, since they may use
+    shared variables that have default updates of their own.
 
     Parameters
     ----------
     outputs : Variable or list of Variable
+    exclude : container of SharedVariable
+        Variables already updated explicitly (their default updates are
+        not applied by ``pytensor.function``).
 
     Returns
     -------
-    list of tuple
-        ``(shared_variable, update_expression)`` pairs.
+    collections.OrderedDict
+        ``{shared_variable: update_expression}`` in graph order.
 
     Examples
     --------
@@ -105,9 +111,21 @@ def collect_default_updates(outputs):
     >>> len(collect_default_updates(attach_default_update(s, s + 1) * 2))
     1
     """
+    from collections import OrderedDict
+
     from pytensor.compile.sharedvalue import SharedVariable
-    from pytensor.graph.traversal import graph_inputs
+    from pytensor.graph.traversal import ancestors
     if not isinstance(outputs, (list, tuple)):
         outputs = [outputs]
-    return [(v, v.default_update) for v in graph_inputs(list(outputs))
-            if isinstance(v, SharedVariable) and v.default_update is not None]
+    found = OrderedDict()
+    frontier = list(outputs)
+    while frontier:
+        new = []
+        for var in ancestors(frontier):
+            if (isinstance(var, SharedVariable)
+                    and var.default_update is not None
+                    and var not in exclude and var not in found):
+                found[var] = var.default_update
+                new.append(var.default_update)
+        frontier = new
+    return found

@@ -72,4 +72,15 @@ def test_collect_default_updates():
     found = dict(collect_default_updates(out))
     assert set(found) == {a, b}
     assert found[a] is a.default_update
-    assert collect_default_updates([plain * 2]) == []
+    assert len(collect_default_updates([plain * 2])) == 0
+    # already updated explicitly: not collected
+    assert set(collect_default_updates(out, exclude={a})) == {b}
+
+
+def test_collect_default_updates_follows_update_expressions():
+    inner = pytensor.shared(np.float64(0.))
+    outer = pytensor.shared(np.float64(0.))
+    attach_default_update(inner, inner + 1)
+    # outer's update uses inner, which only appears in that expression
+    attach_default_update(outer, outer + inner)
+    assert set(collect_default_updates(outer * 1)) == {outer, inner}

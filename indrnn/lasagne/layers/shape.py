@@ -1,6 +1,5 @@
 """Layers that change the shape of their input without computing."""
 import numpy as np
-import pytensor.tensor as pt
 from pytensor.graph.basic import Variable
 
 from .base import Layer
