@@ -52,3 +52,14 @@ def data_dir():
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _restore_lasagne_rng():
+    """Give every test the package's random source as it found it: tests
+    and experiments seed it with ``set_rng``, which must not leak into the
+    next test."""
+    from indrnn.lasagne import random as lasagne_random
+    saved = lasagne_random.get_rng()
+    yield
+    lasagne_random.set_rng(saved)
