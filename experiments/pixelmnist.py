@@ -1,14 +1,21 @@
-"""Pixel MNIST (sequential MNIST): network builder and flags.
+"""Pixel MNIST (sequential and permuted MNIST): networks, flags, training.
 
 Port of ``mnist/pixelmnist.py`` of the original IndRNN code (Theano +
 Lasagne). This module holds the script's command-line flags
-(:func:`make_parser`), the module globals the build functions read
+(:func:`make_parser`; :func:`make_run_parser` adds the run options), the
+module globals the build functions read
 (:func:`network_globals`) and the three build functions
 (:func:`build_lstm_network`, :func:`build_rnn_network`,
 :func:`build_res_rnn_network`), with :func:`build_network` choosing one of
-them from ``--model`` as the original script does.
-
-The training script is ported in a later issue.
+them from ``--model`` as the original script does, and the training
+script (:func:`main`, ``python -m experiments.pixelmnist``): the original
+schedule (a report every 1000 batches with the training accuracy and two
+passes over the test set, with batch statistics, the original
+"accuracy", and with the stored averages, the original "bn_accuracy";
+the learning rate x0.1 every 600k batches until it falls below 1e-8;
+the parameters saved to ``MNIST_<model>.npz`` in the legacy format). The
+data side (``Data_gen.py``, ``Data_gen_permute.py``) is
+:mod:`indrnn.data.mnist`.
 
 Examples
 --------
@@ -21,9 +28,15 @@ Examples
 (4, 10)
 """
 import argparse
+import csv
+import json
+import os
+import sys
 import types
 
 import numpy as np
+import pytensor
+import pytensor.tensor as pt
 
 import indrnn.lasagne as lasagne
 from indrnn.lasagne.init import HeNormal, Normal, Uniform
@@ -31,7 +44,10 @@ from indrnn.lasagne.layers import (BatchNormLayer, DenseLayer,
                                    DimshuffleLayer, InputLayer, LSTMLayer,
                                    RecurrentLayer, ReshapeLayer)
 from indrnn.lasagne.nonlinearities import rectify, softmax
+from indrnn.data import mnist
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
+from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
+                             train_loop, weight_decay)
 
 __all__ = [
     "OUTPUTCLASS",
@@ -43,6 +59,12 @@ __all__ = [
     "build_rnn_network",
     "build_res_rnn_network",
     "build_network",
+    "LR_DECAY_STEPS",
+    "make_run_parser",
+    "save_name",
+    "compile_functions",
+    "evaluate_test_set",
+    "main",
 ]
 
 #: Number of classes (the original's module global ``outputclass``).
@@ -52,6 +74,8 @@ OUTPUTCLASS = 10
 SEQ_LEN = 784
 #: Features per time step (``feature_size = x.shape[2]`` in the original).
 FEATURE_SIZE = 1
+#: Batches between learning-rate decays (the original's ``100*6000``).
+LR_DECAY_STEPS = 600000
 
 
 def make_parser():
@@ -90,6 +114,65 @@ def make_parser():
     parser.add_argument('--MAG', type=int, default=2)
     parser.add_argument('--use_bn_afterrnn', action='store_true',
                         default=False)
+    return parser
+
+
+def make_run_parser():
+    """Return the parser of :func:`main`: the original flags and run options.
+
+    The run options are not in the original; their defaults give the
+    original behaviour. They are kept out of :func:`make_parser`, which
+    holds exactly the original's flags.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> args = make_run_parser().parse_args(['--subset', '100'])
+    >>> args.num_layers, args.subset, args.eval_every
+    (6, 100, 1000)
+    """
+    parser = make_parser()
+    extra = parser.add_argument_group('run options (not in the original)')
+    extra.add_argument('--seed', type=int, default=None,
+                       help='random seed of the initial weights, the batch '
+                            'order and the permutation (default: drawn at '
+                            'random and logged)')
+    extra.add_argument('--max_steps', type=int, default=None,
+                       help='stop after this many batches (default: run the '
+                            'original learning-rate schedule to its end, '
+                            '3M batches)')
+    extra.add_argument('--eval_every', type=int, default=1000,
+                       help='batches between reports and test-set '
+                            'evaluations (original: 1000)')
+    extra.add_argument('--subset', type=int, default=None,
+                       help='train and evaluate on the first N training '
+                            'and test images only (quick runs)')
+    extra.add_argument('--test_subset', type=int, default=None,
+                       help='evaluate on the first N test images (default: '
+                            '--subset, else all 10000)')
+    extra.add_argument('--data_dir', type=str, default=None,
+                       help='folder holding mnist/ (or the four MNIST files '
+                            'themselves); default: $%s, else data'
+                            % mnist.ENV_VAR)
+    extra.add_argument('--download', action='store_true', default=False,
+                       help='download missing MNIST files into '
+                            '<data_dir>/mnist, checking their md5 sums')
+    extra.add_argument('--permute_seed', type=int, default=None,
+                       help='seed of the --use_permute pixel order '
+                            '(default: --seed)')
+    extra.add_argument('--permutation', type=str, default=None,
+                       help='.npy file of a saved pixel order to use with '
+                            '--use_permute (e.g. to evaluate a run again)')
+    extra.add_argument('--out', type=str, default='.',
+                       help='folder for the parameters, permutation and '
+                            'logs')
+    extra.add_argument('--log', type=str, default=None,
+                       help='text log (default: <out>/MNIST_<model>.log); '
+                            'every report also goes to '
+                            '<out>/MNIST_<model>.csv and .json')
     return parser
 
 
@@ -342,3 +425,294 @@ def build_network(args, seq_len=SEQ_LEN, feature_size=FEATURE_SIZE):
                                      seq_len, feature_size)
     raise ValueError("unknown --model %r (expected 'rnn', 'lstm' or "
                      "'indrnn')" % (args.model,))
+
+
+def save_name(args):
+    """The original's result name, ``'MNIST_' + args.model``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed flags.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> save_name(make_parser().parse_args(['--model', 'lstm']))
+    'MNIST_lstm'
+    """
+    return 'MNIST_' + args.model
+
+
+def compile_functions(args, net, U_bound, mode=None):
+    """Compile the training and evaluation functions of the original.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed flags (``--model``, ``--use_weightdecay_nohiddenW``,
+        ``--decayrate``).
+    net : dict
+        The network from :func:`build_network`.
+    U_bound : float
+        Bound of the recurrent weights (clipped before each step for
+        ``--model indrnn``, as the original).
+    mode : str or Mode, optional
+        PyTensor compilation mode.
+
+    Returns
+    -------
+    train_fn : callable
+        ``train_fn(x, y, learning_rate) -> [loss, acc]``: the batch's mean
+        cross-entropy (with the weight decay, if any) and accuracy; updates
+        the parameters with Adam and the BatchNorm averages.
+    eval_fn : callable
+        ``eval_fn(x, y) -> [loss, correct, bn_loss, bn_correct]``,
+        per-example cross-entropy and correctness (0/1), first with batch
+        statistics in BatchNorm (the original ``test_fn``), then with the
+        stored averages (the original ``bn_test_fn``). Per-example values
+        let a padded last batch be counted exactly.
+    """
+    floatX = pytensor.config.floatX
+    X_sym = pt.tensor3('inputs', dtype=floatX)
+    y_sym = pt.ivector('label')
+    out = net['out']
+    prediction = lasagne.layers.get_output(out, X_sym, deterministic=False)
+    loss = pt.mean(lasagne.objectives.categorical_crossentropy(prediction,
+                                                               y_sym))
+    acc = pt.mean(lasagne.objectives.categorical_accuracy(
+        prediction, y_sym, top_k=1), dtype=floatX)
+    if args.use_weightdecay_nohiddenW:
+        # Added term by term, as the original does.
+        for term in weight_decay(out, args.decayrate):
+            loss += term
+    params = lasagne.layers.get_all_params(out, trainable=True)
+    train_fn = compile_train_fn(
+        [X_sym, y_sym], loss, params, outputs=[loss, acc],
+        U_bound=U_bound if args.model == 'indrnn' else None, mode=mode)
+
+    outputs = []
+    for use_averages in (False, True):
+        test_prediction = lasagne.layers.get_output(
+            out, X_sym, deterministic=True,
+            batch_norm_use_averages=use_averages)
+        outputs.append(lasagne.objectives.categorical_crossentropy(
+            test_prediction, y_sym))
+        outputs.append(pt.cast(lasagne.objectives.categorical_accuracy(
+            test_prediction, y_sym, top_k=1), floatX))
+    eval_fn = compile_test_fn([X_sym, y_sym], outputs, mode=mode)
+    return train_fn, eval_fn
+
+
+def evaluate_test_set(eval_fn, test_batches):
+    """One pass over the test set, every image counted once.
+
+    Parameters
+    ----------
+    eval_fn : callable
+        From :func:`compile_functions`.
+    test_batches : indrnn.data.mnist.TestBatches
+        The test batches; prepared in a background thread while the
+        previous batch is evaluated, as in the original.
+
+    Returns
+    -------
+    dict
+        ``test_loss`` and ``accuracy`` (batch statistics, the original's
+        "accuracy"), ``bn_test_loss`` and ``bn_accuracy`` (stored
+        averages, the original's "bn_accuracy"), each the mean over all
+        test images, and ``test_images``, how many were counted.
+    """
+    sums = np.zeros(4)
+    count = 0
+    batches = mnist.BackgroundBatches(iter(test_batches).__next__)
+    try:
+        for x, y, n_valid in batches:
+            values = eval_fn(x, y)
+            sums += [float(np.sum(v[:n_valid])) for v in values]
+            count += n_valid
+    finally:
+        batches.close()
+    loss, acc, bn_loss, bn_acc = sums / count
+    return {'test_loss': loss, 'accuracy': acc,
+            'bn_test_loss': bn_loss, 'bn_accuracy': bn_acc,
+            'test_images': count}
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _write_reports(base, header, history):
+    """Rewrite ``base``.json and ``base``.csv with every report so far."""
+    with open(base + '.json', 'w') as f:
+        json.dump(dict(header, reports=history), f, indent=1,
+                  default=_jsonable)
+    columns = ['step', 'learning_rate']
+    for row in history:
+        columns += [k for k in row if k not in columns and k != 'time']
+    columns.append('time')
+    with open(base + '.csv', 'w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(history)
+
+
+def _float32_unless_configured():
+    """Use float32, as the original, unless PYTENSOR_FLAGS sets floatX."""
+    flags = os.environ.get('PYTENSOR_FLAGS', '')
+    keys = [item.split('=', 1)[0].strip() for item in flags.split(',')]
+    if 'floatX' in keys:
+        return pytensor.config.change_flags()
+    return pytensor.config.change_flags(floatX='float32')
+
+
+def _load_data(args, log):
+    """The preprocessed data and the permutation (None unless permuted)."""
+    data_dir = args.data_dir or mnist.default_data_dir()
+    if args.download:
+        mnist.download_mnist(os.path.join(data_dir, 'mnist'), print_fn=log)
+    test_subset = args.test_subset if args.test_subset is not None \
+        else args.subset
+    # Read without the permutation first: its length is the data's.
+    (X_train, y_train), (X_test, y_test) = mnist.load_dataset(
+        data_dir, subset=args.subset, test_subset=test_subset)
+    P = None
+    if args.use_permute:
+        if args.permutation:
+            P = mnist.load_permutation(args.permutation, X_train.shape[1])
+            log('permutation from', args.permutation)
+        else:
+            P = mnist.make_permutation(X_train.shape[1], args.permute_seed)
+            log('permutation seed', args.permute_seed)
+        X_train, X_test = X_train[:, P, :], X_test[:, P, :]
+    log('data from', mnist.find_mnist_dir(data_dir), 'train', X_train.shape,
+        'test', X_test.shape)
+    return (X_train, y_train), (X_test, y_test), P
+
+
+def _run(args, argv):
+    name = save_name(args)
+    os.makedirs(args.out, exist_ok=True)
+    base = os.path.join(args.out, name)
+    log = ProgressLog(args.log or base + '.log')
+    seed = args.seed
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % (2 ** 32))
+    if args.permute_seed is None:
+        args.permute_seed = seed
+    log(args)
+    log('seed', seed, 'floatX', pytensor.config.floatX)
+
+    (X_train, y_train), (X_test, y_test), P = _load_data(args, log)
+    header = {'argv': list(argv), 'seed': seed,
+              'floatX': pytensor.config.floatX,
+              'args': {k: _jsonable(v) for k, v in vars(args).items()},
+              'permutation': None}
+    if P is not None:
+        header['permutation'] = mnist.save_permutation(
+            base + '_permutation.npy', P)
+        log('saved permutation to', header['permutation'])
+    seq_len, feature_size = X_train.shape[1], X_train.shape[2]
+
+    # The weights from RandomState(seed), as the adding script; the batch
+    # order from its own state, so the batch thread never shares a state
+    # with the main thread.
+    lasagne.random.set_rng(np.random.RandomState(seed))
+    data_rng = np.random.RandomState([seed, 1])
+    g = network_globals(args, seq_len, feature_size)
+    learn_net = build_network(args, seq_len, feature_size)
+    log('output shape', lasagne.layers.get_output_shape(learn_net['out']))
+    log('Compiling')
+    train_fn, eval_fn = compile_functions(args, learn_net, g.U_bound)
+
+    # Both draw their first shuffle here, in this order; only then does
+    # the batch thread start using data_rng.
+    train_producer = mnist.TrainBatches(X_train, y_train, g.batch_size,
+                                        data_rng)
+    test_batches = mnist.TestBatches(X_test, y_test, g.batch_size,
+                                     rng=data_rng)
+    train_batches = mnist.BackgroundBatches(train_producer)
+
+    def evaluate(state):
+        return evaluate_test_set(eval_fn, test_batches)
+
+    next_decay = [LR_DECAY_STEPS]
+
+    def schedule(state):
+        _write_reports(base, header, state.history)
+        # The original decays at every multiple of 600k batches; with the
+        # default --eval_every the report falls on it.
+        while state.step >= next_decay[0] and not state.stop:
+            next_decay[0] += LR_DECAY_STEPS
+            state.learning_rate = np.float32(state.learning_rate * 0.1)
+            state.log('learning rate', state.learning_rate)
+            if state.learning_rate < 1e-8:
+                state.stop = True
+
+    log('learning rate', np.float32(g.lr))
+    try:
+        state = train_loop(
+            lambda batch, lr: train_fn(batch[0], batch[1], lr),
+            train_batches, np.float32(g.lr), names=('loss', 'acc'),
+            report_every=args.eval_every, evaluate=evaluate,
+            schedule=schedule, max_steps=args.max_steps, log=log,
+            save_path=base, save_layer=learn_net['out'])
+    finally:
+        train_batches.close()
+    header['stop_reason'] = state.stop_reason
+    header['steps'] = state.step
+    _write_reports(base, header, state.history)
+    log('reports written to', base + '.csv', 'and', base + '.json')
+    return state
+
+
+def main(argv=None):
+    """Run pixel MNIST (or permuted MNIST) from the command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments (``sys.argv[1:]`` when None).
+
+    Returns
+    -------
+    int
+        0 on success, 1 if the loss became NaN or Inf, 2 if the MNIST files
+        are missing or corrupt (nothing is compiled or trained then).
+
+    Examples
+    --------
+    The paper's runs (Table 1), with the original command lines::
+
+        python -m experiments.pixelmnist --use_bn_afterrnn
+        python -m experiments.pixelmnist --model indrnn --num_layers 6 \\
+            --hidden_units 128 --use_bn_afterrnn --use_permute
+
+    A quick run on part of the data::
+
+        python -m experiments.pixelmnist --num_layers 2 --hidden_units 32 \\
+            --subset 2000 --eval_every 100 --max_steps 1000 --seed 0
+    """
+    if argv is None:
+        argv = sys.argv[1:]
+    args = make_run_parser().parse_args(argv)
+    old_rng = lasagne.random.get_rng()
+    try:
+        with _float32_unless_configured():
+            state = _run(args, argv)
+    except mnist.MNISTError as exc:
+        print('error: %s' % exc, file=sys.stderr)
+        return 2
+    finally:
+        lasagne.random.set_rng(old_rng)
+    return 1 if state.stop_reason == 'diverged' else 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,234 @@
+"""Tests of the pixel-MNIST script (experiments.pixelmnist): command line,
+schedule, reports, saved files, evaluation.
+
+The networks and one training step are compared with the original
+Theano/Lasagne code in ``tests/test_legacy_fixtures.py`` (``-k mnist``) and
+the data side in ``tests/data/test_mnist.py``. Here the script runs end to
+end on tiny IDX files written by the test (5x5 images: 25 time steps), in
+the Python-linker mode FAST_COMPILE: this checks the script, not speed.
+"""
+import csv
+import gzip
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import pytest
+
+import indrnn.lasagne as lasagne
+from experiments import pixelmnist
+from indrnn.data import mnist
+from indrnn.lasagne.layers import get_all_params
+from indrnn.legacy import load_legacy_params
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+N_TRAIN, N_TEST, SIZE = 24, 10, 5
+NET = ['--num_layers', '2', '--hidden_units', '6', '--batch_size', '4']
+
+
+def write_idx(path, array):
+    array = np.asarray(array, dtype=np.uint8)
+    header = struct.pack('>I', 0x800 + array.ndim)
+    header += struct.pack('>%dI' % array.ndim, *array.shape)
+    with gzip.open(path, 'wb') as f:
+        f.write(header + array.tobytes())
+
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+    """A data folder with tiny MNIST-format files; the digit is written as
+    the brightness of the top rows, so the task is learnable."""
+    root = tmp_path_factory.mktemp('data')
+    folder = root / 'mnist'
+    folder.mkdir()
+    rng = np.random.RandomState(0)
+    for names, n in ((mnist.FILES[:2], N_TRAIN), (mnist.FILES[2:], N_TEST)):
+        labels = np.arange(n) % 10
+        images = rng.randint(0, 50, (n, SIZE, SIZE))
+        images[:, :2, :] += 20 * labels[:, None, None]
+        write_idx(folder / names[0], images)
+        write_idx(folder / names[1], labels)
+    return root
+
+
+def build(argv, seq_len, seed=0):
+    args = pixelmnist.make_run_parser().parse_args(argv)
+    old = lasagne.random.get_rng()
+    lasagne.random.set_rng(np.random.RandomState(seed))
+    try:
+        return args, pixelmnist.build_network(args, seq_len=seq_len)
+    finally:
+        lasagne.random.set_rng(old)
+
+
+def test_parser_extras_default_to_the_original():
+    args = pixelmnist.make_run_parser().parse_args([])
+    assert (args.model, args.num_layers, args.hidden_units,
+            args.batch_size) == ('indrnn', 6, 128, 32)
+    assert (args.use_permute, args.use_bn_afterrnn,
+            args.use_weightdecay_nohiddenW) == (False, False, False)
+    assert (args.seed, args.max_steps, args.eval_every, args.subset,
+            args.test_subset, args.data_dir, args.download,
+            args.permute_seed, args.permutation, args.out, args.log) == \
+        (None, None, 1000, None, None, None, False, None, None, '.', None)
+    assert pixelmnist.LR_DECAY_STEPS == 100 * 6000
+    # make_parser holds the original flags only; main() adds the options.
+    original = vars(pixelmnist.make_parser().parse_args([]))
+    assert set(vars(args)) - set(original) == {
+        'seed', 'max_steps', 'eval_every', 'subset', 'test_subset',
+        'data_dir', 'download', 'permute_seed', 'permutation', 'out', 'log'}
+
+
+def test_main_runs_the_schedule_and_writes_everything(data, tmp_path,
+                                                      monkeypatch):
+    monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
+    # The original decays every 600k batches; 4 here, so the whole
+    # schedule (five decays, stop below 1e-8) runs in 20 batches.
+    monkeypatch.setattr(pixelmnist, 'LR_DECAY_STEPS', 4)
+    out = tmp_path / 'run'
+    argv = NET + ['--eval_every', '2', '--seed', '0', '--use_permute',
+                  '--data_dir', str(data), '--out', str(out)]
+    with pytensor.config.change_flags(floatX='float64', mode='FAST_COMPILE'):
+        assert pixelmnist.main(argv) == 0
+        assert pytensor.config.floatX == 'float64'  # float32 did not leak
+
+    log = (out / 'MNIST_indrnn.log').read_text()
+    reports = re.findall(
+        r'^step (\d+) lr (\S+) train_loss (\S+) train_acc (\S+) test_loss '
+        r'\S+ accuracy (\S+) bn_test_loss \S+ bn_accuracy (\S+) '
+        r'test_images (\d+) time', log, flags=re.M)
+    assert [int(r[0]) for r in reports] == list(range(2, 22, 2))
+    lrs = [float(r[1]) for r in reports]
+    expected = [2e-4 * 0.1 ** ((step - 1) // 4) for step in range(2, 22, 2)]
+    np.testing.assert_allclose(lrs, expected, rtol=1e-6)
+    assert re.findall(r'^learning rate (\S+)$', log, flags=re.M)[-1] \
+        .startswith('2e-09')
+    assert all(int(r[6]) == N_TEST for r in reports)
+    for r in reports:
+        assert 0 <= float(r[3]) <= 1 and 0 <= float(r[4]) <= 1
+    assert 'seed 0 floatX float32' in log
+
+    # CSV and JSON hold every report, the same figures.
+    with open(out / 'MNIST_indrnn.csv') as f:
+        rows = list(csv.DictReader(f))
+    with open(out / 'MNIST_indrnn.json') as f:
+        report = json.load(f)
+    assert list(rows[0])[:2] == ['step', 'learning_rate']
+    assert [int(r['step']) for r in rows] == list(range(2, 22, 2))
+    assert report['stop_reason'] == 'schedule' and report['steps'] == 20
+    assert report['argv'] == argv and report['seed'] == 0
+    assert len(report['reports']) == len(rows)
+    for row, rep in zip(rows, report['reports']):
+        for key in ('train_acc', 'accuracy', 'bn_accuracy', 'bn_test_loss'):
+            assert float(row[key]) == pytest.approx(rep[key], rel=1e-12)
+
+    # The permutation is saved; it is the seed's.
+    P = mnist.load_permutation(report['permutation'], SIZE * SIZE)
+    assert report['permutation'] == str(out / 'MNIST_indrnn_permutation.npy')
+    np.testing.assert_array_equal(P, mnist.make_permutation(SIZE * SIZE, 0))
+
+    # The parameters are a legacy file of the network the flags build, and
+    # the last report's stored-average figures are those of these
+    # parameters on every test image, computed here independently.
+    args, net = build(argv, SIZE * SIZE)
+    load_legacy_params(str(out / 'MNIST_indrnn.npz'), net['out'])
+    X = pt.tensor3(dtype='float32')
+    probs = pytensor.function(
+        [X], lasagne.layers.get_output(net['out'], X, deterministic=True),
+        mode='FAST_COMPILE')
+    _, (x_test, y_test) = mnist.load_dataset(str(data), permutation=P)
+    padded = np.concatenate([x_test, x_test[:2]])  # 3 batches of 4
+    p = np.concatenate([probs(padded[i:i + 4]) for i in range(0, 12, 4)])
+    p = p[:N_TEST]
+    bn_accuracy = np.mean(p.argmax(axis=1) == y_test)
+    bn_loss = -np.mean(np.log(p[np.arange(N_TEST), y_test]))
+    last = report['reports'][-1]
+    assert last['bn_accuracy'] == pytest.approx(bn_accuracy, abs=1e-12)
+    assert last['bn_test_loss'] == pytest.approx(bn_loss, rel=1e-5)
+
+    # Same seed and saved permutation, same first report.
+    out2 = tmp_path / 'again'
+    with pytensor.config.change_flags(mode='FAST_COMPILE'):
+        assert pixelmnist.main(
+            NET + ['--eval_every', '2', '--seed', '0', '--use_permute',
+                   '--permutation', report['permutation'], '--max_steps',
+                   '2', '--data_dir', str(data), '--out', str(out2)]) == 0
+    with open(out2 / 'MNIST_indrnn.json') as f:
+        again = json.load(f)
+    assert again['stop_reason'] == 'max_steps'
+    first, second = report['reports'][0], again['reports'][0]
+    for key in ('train_loss', 'train_acc', 'accuracy', 'bn_accuracy'):
+        assert second[key] == first[key]
+    np.testing.assert_array_equal(np.load(again['permutation']), P)
+
+
+def test_training_loss_includes_the_weight_decay(data):
+    # train_fn reports the cross-entropy (at the parameters before the
+    # step, with batch statistics) plus decay * sum of squares of every
+    # regularizable parameter except hidden_to_hidden.W.
+    argv = NET + ['--use_weightdecay_nohiddenW', '--decayrate', '0.01']
+    args, net = build(argv, SIZE * SIZE)
+    g = pixelmnist.network_globals(args, SIZE * SIZE)
+    train_fn, eval_fn = pixelmnist.compile_functions(
+        args, net, g.U_bound, mode='FAST_COMPILE')
+    (x, y), _ = mnist.load_dataset(str(data), subset=4)
+    x = x.astype(pytensor.config.floatX)
+    penalised = [p for p in get_all_params(net['out'], regularizable=True)
+                 if p.name != 'hidden_to_hidden.W']
+    # The input projections, BatchNorm's gamma (regularizable in Lasagne)
+    # and the output layer.
+    assert [p.name for p in penalised] == ['W', 'gamma', 'W', 'gamma', 'W']
+    penalised = [p.get_value() for p in penalised]
+    ce, correct, _, _ = eval_fn(x, y)
+    loss, acc = train_fn(x, y, np.float32(1e-3))
+    decay = 0.01 * sum(float(np.sum(v.astype(np.float64) ** 2))
+                       for v in penalised)
+    assert float(loss) == pytest.approx(np.mean(ce) + decay, rel=1e-5)
+    assert float(acc) == pytest.approx(np.mean(correct))
+
+
+def test_missing_or_corrupt_data_stops_before_anything_runs(
+        data, tmp_path, capsys):
+    out = tmp_path / 'run'
+    assert pixelmnist.main(NET + ['--data_dir', str(tmp_path / 'none'),
+                                  '--out', str(out)]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / 'none') in err
+    for name in mnist.FILES:
+        assert name in err
+    assert not (out / 'MNIST_indrnn.npz').exists()
+
+    bad = tmp_path / 'bad' / 'mnist'
+    bad.mkdir(parents=True)
+    for name in mnist.FILES:
+        (bad / name).write_bytes((data / 'mnist' / name).read_bytes())
+    (bad / mnist.FILES[1]).write_bytes(b'\x1f\x8b' + b'\x00' * 10)
+    assert pixelmnist.main(NET + ['--data_dir', str(bad.parent),
+                                  '--out', str(out)]) == 2
+    err = capsys.readouterr().err
+    assert mnist.FILES[1] in err and 'gzip' in err
+    assert not (out / 'MNIST_indrnn.npz').exists()
+
+
+def test_module_help_runs():
+    proc = subprocess.run([sys.executable, '-m', 'experiments.pixelmnist',
+                           '--help'], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    for flag in ('--model', '--num_layers', '--hidden_units', '--batch_size',
+                 '--lr', '--ini', '--gradclipvalue', '--use_permute',
+                 '--use_weightdecay_nohiddenW', '--decayrate', '--ini_b',
+                 '--MAG', '--use_bn_afterrnn', '--seed', '--max_steps',
+                 '--eval_every', '--subset', '--test_subset', '--data_dir',
+                 '--download', '--permute_seed', '--permutation', '--out',
+                 '--log'):
+        assert flag in proc.stdout
+    assert 'IndRNN solving the pixel MNIST problem' in proc.stdout
