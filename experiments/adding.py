@@ -28,7 +28,6 @@ Train for a few minutes on sequences of 100 steps::
 (4, 1)
 """
 import argparse
-import contextlib
 import os
 import types
 
@@ -42,7 +41,10 @@ from indrnn.lasagne.layers import (DenseLayer, Gate, InputLayer, LSTMLayer,
                                    RecurrentLayer)
 from indrnn.lasagne.nonlinearities import rectify, tanh
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
-                             train_loop)
+                             float32_unless_configured, train_loop)
+
+# TEMPORARY: the action port (in progress) imports the old private name.
+_float32_unless_configured = float32_unless_configured
 
 __all__ = [
     "FEATURE_SIZE",
@@ -349,18 +351,6 @@ def generate_data(time_steps, n_data, rng):
     return x, y
 
 
-@contextlib.contextmanager
-def _float32_unless_configured():
-    """Use float32, as the original, unless PYTENSOR_FLAGS sets floatX."""
-    flags = os.environ.get("PYTENSOR_FLAGS", "")
-    keys = [item.split("=", 1)[0].strip() for item in flags.split(",")]
-    if "floatX" in keys:
-        yield
-    else:
-        with pytensor.config.change_flags(floatX="float32"):
-            yield
-
-
 def _run(args):
     save_name = args.model + str(args.seq_len)
     log = ProgressLog(args.log or os.path.join(args.out, save_name + '.log'))
@@ -443,7 +433,7 @@ def main(argv=None):
     args = make_parser().parse_args(argv)
     old_rng = lasagne.random.get_rng()
     try:
-        with _float32_unless_configured():
+        with float32_unless_configured():
             state = _run(args)
     finally:
         lasagne.random.set_rng(old_rng)

@@ -47,7 +47,8 @@ from indrnn.lasagne.nonlinearities import rectify, softmax
 from indrnn.data import mnist
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
-                             train_loop, weight_decay)
+                             float32_unless_configured, train_loop,
+                             weight_decay)
 
 __all__ = [
     "OUTPUTCLASS",
@@ -563,15 +564,6 @@ def _write_reports(base, header, history):
         writer.writerows(history)
 
 
-def _float32_unless_configured():
-    """Use float32, as the original, unless PYTENSOR_FLAGS sets floatX."""
-    flags = os.environ.get('PYTENSOR_FLAGS', '')
-    keys = [item.split('=', 1)[0].strip() for item in flags.split(',')]
-    if 'floatX' in keys:
-        return pytensor.config.change_flags()
-    return pytensor.config.change_flags(floatX='float32')
-
-
 def _load_data(args, log):
     """The preprocessed data and the permutation (None unless permuted)."""
     data_dir = args.data_dir or mnist.default_data_dir()
@@ -704,7 +696,7 @@ def main(argv=None):
     args = make_run_parser().parse_args(argv)
     old_rng = lasagne.random.get_rng()
     try:
-        with _float32_unless_configured():
+        with float32_unless_configured():
             state = _run(args, argv)
     except mnist.MNISTError as exc:
         print('error: %s' % exc, file=sys.stderr)

@@ -17,6 +17,7 @@ network, its batches and its evaluation and schedule hooks.
 - :func:`compile_train_fn` / :func:`compile_test_fn` build the functions.
 - :func:`train_loop` runs the loop; :class:`ProgressLog` prints and logs.
 """
+import contextlib
 import math
 import os
 import time
@@ -40,6 +41,7 @@ __all__ = [
     "ProgressLog",
     "TrainState",
     "train_loop",
+    "float32_unless_configured",
 ]
 
 #: Name of the IndRNN recurrent weights; the original loops clip, and the
@@ -363,7 +365,8 @@ def _fmt(value):
 
 def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
                report_every=100, evaluate=None, schedule=None,
-               max_steps=None, log=None, save_path=None, save_layer=None):
+               max_steps=None, log=None, save_path=None, save_layer=None,
+               step_hook=None):
     """Run the training loop of the original scripts.
 
     Each step calls ``step_fn(next_batch(), learning_rate)``. Its first
@@ -401,6 +404,12 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         Where to save the parameters at the end (``.npz`` appended).
     save_layer : Layer, optional
         Output layer whose parameters are saved.
+    step_hook : callable, optional
+        ``step_hook(state)``, called after every step whose outputs are
+        finite, after that step's report (if any). Like ``schedule`` it may
+        log, change ``state.learning_rate`` or set ``state.stop``; it serves
+        schedules that do not follow the reports, such as the per-epoch
+        evaluation of the action-recognition script.
 
     Returns
     -------
@@ -470,6 +479,8 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
                 report()
                 sums[:] = 0
                 count = 0
+            if step_hook is not None:
+                step_hook(state)
         if state.stop and state.stop_reason is None:
             state.stop_reason = "schedule"
     except KeyboardInterrupt:
@@ -479,3 +490,26 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         path = save_legacy_params(save_path, save_layer)
         log("saved parameters to", path)
     return state
+
+
+@contextlib.contextmanager
+def float32_unless_configured():
+    """Compute in float32, as the original scripts did, unless the user
+    chose ``floatX`` in ``PYTENSOR_FLAGS``.
+
+    PyTensor's own default is float64; the original command lines ran with
+    ``THEANO_FLAGS=floatX=float32``. The setting is restored on exit, so it
+    does not leak into the caller.
+
+    Examples
+    --------
+    >>> with float32_unless_configured():
+    ...     dtype = pytensor.config.floatX
+    """
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    keys = [item.split("=", 1)[0].strip() for item in flags.split(",")]
+    if "floatX" in keys:
+        yield
+    else:
+        with pytensor.config.change_flags(floatX="float32"):
+            yield

@@ -250,3 +250,26 @@ def test_end_of_batches_saves_legacy_params(tmp_path):
     load_legacy_params(str(tmp_path / 'params.npz'), other)
     for a, b in zip(get_all_param_values(out), get_all_param_values(other)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_step_hook_runs_after_each_step_and_its_report(tmp_path):
+    # The hook sees every step, after that step's report; it can change the
+    # learning rate used by the next step and stop the loop.
+    seen, lrs = [], []
+
+    def step(batch, lr):
+        lrs.append(float(lr))
+        return [1.0]
+
+    def hook(state):
+        seen.append((state.step, state.reports))
+        if state.step == 3:
+            state.learning_rate = np.float32(state.learning_rate * 0.1)
+        if state.step == 5:
+            state.stop = True
+
+    state = train_loop(step, lambda: None, 1e-2, report_every=2,
+                       log=ProgressLog(None, print_fn=None), step_hook=hook)
+    assert seen == [(1, 0), (2, 1), (3, 1), (4, 2), (5, 2)]
+    assert lrs == pytest.approx([1e-2] * 3 + [1e-3] * 2)
+    assert state.stop_reason == 'schedule' and state.step == 5
