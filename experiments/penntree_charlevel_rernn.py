@@ -3,10 +3,13 @@
 Port of ``cPTB/penntree_charlevel_rernn.py`` of the original IndRNN code
 (Theano + Lasagne). This module holds the script's command-line flags
 (:func:`make_parser`), the module globals the build function reads
-(:func:`network_globals`) and the build function
-(:func:`build_rnn_network`).
+(:func:`network_globals`), the build function (:func:`build_rnn_network`)
+and the training script (:func:`main`, run with
+``python -m experiments.penntree_charlevel_rernn``); the training itself,
+shared with the word-level script, is in :mod:`experiments.ptb_lm`.
 
-The training script is ported in a later issue.
+``--unit_factor`` works here, unlike in the original (see
+:func:`network_globals`).
 
 The network carries the hidden state across batches: the last state of every
 IndRNN layer is concatenated into ``net['hid_out']`` and fed back through
@@ -39,6 +42,8 @@ from indrnn.lasagne.layers import (ConcatLayer, DenseLayer, DimshuffleLayer,
 from indrnn.lasagne.nonlinearities import rectify, softmax, tanh
 from indrnn.batchnorm_step_timefirst import BatchNorm_step_timefirst_Layer
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
+from indrnn.data.ptb import CHAR_PREFIX
+from experiments import ptb_lm
 
 __all__ = [
     "OUTPUTCLASS",
@@ -46,18 +51,28 @@ __all__ = [
     "make_parser",
     "network_globals",
     "build_rnn_network",
+    "SPEC",
+    "main",
 ]
 
 #: Vocabulary size of character-level PTB (the original's ``outputclass``).
 OUTPUTCLASS = 50
 
 
-def make_parser():
+def make_parser(extras=False):
     """Return the argument parser of the original script.
 
     Every flag keeps the original's name, type, default and help text
     (including help texts copied from other flags, such as ``'lr'`` for
     ``--droprate``). Floats use ``type=np.float32`` as in the original.
+    With ``extras``, the flags of
+    :func:`experiments.ptb_lm.add_extra_arguments` follow (the command line
+    has them; without, the parser holds exactly the original's flags).
+
+    Parameters
+    ----------
+    extras : bool
+        Add the port's extra flags (``--seed``, ``--max_steps``, ...).
 
     Returns
     -------
@@ -115,6 +130,8 @@ def make_parser():
                         help='ini_in2hid')
     parser.add_argument('--ini_b', type=np.float32, default=0.0,
                         help='ini_in2hid')
+    if extras:
+        ptb_lm.add_extra_arguments(parser)
     return parser
 
 
@@ -142,8 +159,10 @@ def network_globals(args, seq_len1, outputclass=OUTPUTCLASS):
 
     Raises
     ------
-    AttributeError
-        When ``--unit_factor`` is not 1 (see the comment in the code).
+    ValueError
+        When ``--unit_factor`` is not 1 and ``--num_layers`` is not
+        ``k * residual_block * residual_layers + 1`` (the original crashed
+        on any ``--unit_factor`` other than 1, reading an undefined flag).
 
     Examples
     --------
@@ -152,6 +171,18 @@ def network_globals(args, seq_len1, outputclass=OUTPUTCLASS):
     >>> g = network_globals(args, seq_len1=1000)
     >>> g.units, g.acc_units, g.sum_units
     ([8, 8, 8], [0, 8, 16, 24], 24)
+
+    Widths grow by ``--unit_factor`` every block of
+    ``residual_block * residual_layers`` layers after the first:
+
+    >>> args = make_parser().parse_args(
+    ...     ['--num_layers', '5', '--hidden_units', '8', '--unit_factor', '2',
+    ...      '--residual_block', '2', '--residual_layers', '2'])
+    >>> network_globals(args, seq_len1=1000).units
+    [8, 8, 8, 8, 8]
+    >>> args.num_layers = 9
+    >>> network_globals(args, seq_len1=1000).units
+    [8, 8, 8, 8, 8, 16, 16, 16, 16]
     """
     g = types.SimpleNamespace()
     g.num_layers = args.num_layers
@@ -188,15 +219,20 @@ def network_globals(args, seq_len1, outputclass=OUTPUTCLASS):
     if args.use_bn_afterrnn:
         g.ini_W = Normal(args.ini_in2hid)
 
-    # Quirk kept from the original: this check reads ``args.start_residual``,
-    # a flag the script never defines, so any --unit_factor other than 1
-    # stops here with an AttributeError (``and`` short-circuits otherwise).
-    if (args.unit_factor != 1
-            and g.num_layers % (args.residual_block * args.residual_layers)
-            != args.start_residual):
-        # (Unreachable in practice; the original then did ``assert 2==3``.)
-        raise AssertionError('layers should be layers = '
-                             'args.residual_block*args.residual_layers +1')
+    # The original's check reads ``args.start_residual``, a flag the script
+    # never defines, so any --unit_factor other than 1 crashed with an
+    # AttributeError. Its message ("layers should be layers =
+    # args.residual_block*args.residual_layers +1") and the widths below
+    # (layer 0 alone, then blocks of residual_block*residual_layers layers,
+    # each block unit_factor times wider than the one before) show the
+    # intent: the first layer plus whole blocks (written so that blocks of
+    # one layer work too, where a remainder of 1 cannot occur).
+    block = args.residual_block * args.residual_layers
+    if args.unit_factor != 1 and (g.num_layers - 1) % block != 0:
+        raise ValueError(
+            '--unit_factor %s needs --num_layers = k * residual_block * '
+            'residual_layers + 1 (here k * %d + 1, e.g. %d), got %d'
+            % (args.unit_factor, block, block + 1, g.num_layers))
 
     units = []
     acc_units = [0]
@@ -353,3 +389,52 @@ def build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
     net['out'] = DenseLayer(net['reshape_rnn'], outputclass,
                             nonlinearity=softmax)
     return net
+
+
+#: How :mod:`experiments.ptb_lm` trains this script: character files,
+#: ``randint(seq_len * 5)`` tokens dropped with ``--data_aug``, learning
+#: rate times 0.2 on a plateau of the validation BPC (initial best 100).
+SPEC = ptb_lm.LMSpec(
+    make_parser=lambda: make_parser(extras=True),
+    network_globals=network_globals,
+    build_rnn_network=build_rnn_network,
+    save_prefix='indrnn_cPTB',
+    file_prefix=lambda args: CHAR_PREFIX,
+    aug_range=lambda args: args.seq_len * 5,
+    lr_decay=lambda args: 0.2,
+    monitor=lambda args: 'bpc',
+    initial_best=100.0,
+    print_param_count=True,
+    curve_metric=lambda args: 'bpc',
+)
+
+
+def main(argv=None):
+    """Train the character-level model from the command line.
+
+    See :mod:`experiments.ptb_lm` for what a run does and writes.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments (``sys.argv[1:]`` when None).
+
+    Returns
+    -------
+    int
+        0 on success, 1 if the cost became NaN or Inf, 2 when the data
+        cannot be read.
+
+    Examples
+    --------
+    The paper's stacked model (BPC 1.23)::
+
+        python -m experiments.penntree_charlevel_rernn --data_aug \\
+            --hidden_units 2000 --use_dropout --num_layers 6 \\
+            --droprate 0.25 --seq_len 150 --use_weightdecay_nohiddenW
+    """
+    return ptb_lm.main(SPEC, argv)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -4,10 +4,10 @@ builder and flags.
 Port of ``wordPTB/penntree_wordlevel_rernn_WT.py`` of the original IndRNN
 code (Theano + Lasagne). This module holds the script's command-line flags
 (:func:`make_parser`), the module globals the build function reads
-(:func:`network_globals`) and the build function
-(:func:`build_rnn_network`).
-
-The training script is ported in a later issue.
+(:func:`network_globals`), the build function (:func:`build_rnn_network`)
+and the training script (:func:`main`, run with
+``python -m experiments.penntree_wordlevel_rernn_WT``); the training itself,
+shared with the character-level script, is in :mod:`experiments.ptb_lm`.
 
 Compared with the character-level script (``penntree_charlevel_rernn``) it
 adds ``--word_level`` (10000 words instead of 50 characters),
@@ -41,21 +41,32 @@ from indrnn.lasagne.layers import (ConcatLayer, DenseLayer, DimshuffleLayer,
 from indrnn.lasagne.nonlinearities import rectify, softmax, tanh
 from indrnn.batchnorm_step_timefirst import BatchNorm_step_timefirst_Layer
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
+from indrnn.data.ptb import CHAR_PREFIX, WORD_PREFIX
+from experiments import ptb_lm
 
 __all__ = [
     "IndRNNLayer_onlyrecurrent",
     "make_parser",
     "network_globals",
     "build_rnn_network",
+    "SPEC",
+    "main",
 ]
 
 
-def make_parser():
+def make_parser(extras=False):
     """Return the argument parser of the original script.
 
     Every flag keeps the original's name, type, default and help text
     (the description still says "char level", as in the original). Floats
-    use ``type=np.float32`` as in the original.
+    use ``type=np.float32`` as in the original. With ``extras``, the flags
+    of :func:`experiments.ptb_lm.add_extra_arguments` follow (the command
+    line has them; without, the parser holds exactly the original's flags).
+
+    Parameters
+    ----------
+    extras : bool
+        Add the port's extra flags (``--seed``, ``--max_steps``, ...).
 
     Returns
     -------
@@ -131,6 +142,8 @@ def make_parser():
     parser.add_argument('--lr_decay', type=np.float32, default=0.2)
     parser.add_argument('--randstart', type=int, default=5)
     parser.add_argument('--comp_perp', action='store_true', default=False)
+    if extras:
+        ptb_lm.add_extra_arguments(parser)
     return parser
 
 
@@ -266,6 +279,12 @@ def build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
         The layers, keyed as in the original; ``net['out']`` is the output
         and ``net['hid_out']`` the concatenated last hidden states.
 
+    Raises
+    ------
+    ValueError
+        With ``--w_tying`` when ``--unit_factor`` makes the last layer wider
+        or narrower than the embedding.
+
     Examples
     --------
     >>> import pytensor.tensor as pt
@@ -365,6 +384,12 @@ def build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
     net['reshape_rnn'] = ReshapeLayer(net['rnn%d' % num_layers],
                                       (-1, units[num_layers - 1]))
     if args.w_tying:
+        if units[num_layers - 1] != units[0]:
+            # The original fails later with a shape error in the dot.
+            raise ValueError(
+                '--w_tying needs the last layer as wide as the embedding; '
+                'with --unit_factor %s the widths are %s'
+                % (args.unit_factor, units))
         # Weight tying: W is an expression of the embedding's parameter, so
         # get_all_params lists no separate output W.
         net['out'] = DenseLayer(net['reshape_rnn'], outputclass,
@@ -373,3 +398,58 @@ def build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
         net['out'] = DenseLayer(net['reshape_rnn'], outputclass,
                                 nonlinearity=softmax)
     return net
+
+
+#: How :mod:`experiments.ptb_lm` trains this script: word files with
+#: ``--word_level`` (character files otherwise), ``randint(seq_len *
+#: --randstart)`` tokens dropped with ``--data_aug``, learning rate times
+#: ``--lr_decay`` on a plateau of the validation BPC, or perplexity with
+#: ``--comp_perp`` (initial best 1e8).
+SPEC = ptb_lm.LMSpec(
+    make_parser=lambda: make_parser(extras=True),
+    network_globals=network_globals,
+    build_rnn_network=build_rnn_network,
+    save_prefix='indrnn_wordPTB',
+    file_prefix=lambda args: WORD_PREFIX if args.word_level else CHAR_PREFIX,
+    aug_range=lambda args: args.seq_len * args.randstart,
+    lr_decay=lambda args: args.lr_decay,
+    monitor=lambda args: 'perp' if args.comp_perp else 'bpc',
+    initial_best=100000000.0,
+    print_param_count=False,
+    curve_metric=lambda args: 'perp' if args.word_level else 'bpc',
+)
+
+
+def main(argv=None):
+    """Train the word-level (or, without ``--word_level``, character-level)
+    model from the command line.
+
+    See :mod:`experiments.ptb_lm` for what a run does and writes.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments (``sys.argv[1:]`` when None).
+
+    Returns
+    -------
+    int
+        0 on success, 1 if the cost became NaN or Inf, 2 when the data
+        cannot be read.
+
+    Examples
+    --------
+    The paper's residual model (perplexity 65.3)::
+
+        python -m experiments.penntree_wordlevel_rernn_WT --word_level \\
+            --w_tying --data_aug --lr 5e-4 --seq_len 50 --use_residual \\
+            --num_layers 11 --hidden_units 2000 --batch_size 128 \\
+            --use_dropout --drop_embedding --droprate_last 0.8 \\
+            --droprate 0.35 --ini_normal --U_std 0.2 --U_mean 0.4 \\
+            --ini_last 0.03
+    """
+    return ptb_lm.main(SPEC, argv)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
