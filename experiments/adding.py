@@ -43,9 +43,6 @@ from indrnn.lasagne.nonlinearities import rectify, tanh
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
                              float32_unless_configured, train_loop)
 
-# TEMPORARY: the action port (in progress) imports the old private name.
-_float32_unless_configured = float32_unless_configured
-
 __all__ = [
     "FEATURE_SIZE",
     "OUTPUTCLASS",
