@@ -57,4 +57,5 @@ class BatchNorm_step_timefirst_Layer(BatchNormLayer):
 
     @property
     def stat_axes(self):
+        """tuple of int: the axes of the batch statistics (``mean_axes``)."""
         return self.mean_axes

@@ -61,6 +61,17 @@ class BatchNormLayer(BatchNorm_step_timefirst_Layer):
                                     shared_axes=shared_axes, **kwargs)
 
     def batch_statistics(self, input):
+        """Per-step batch statistics, corrected for ``sparsity`` < 1.
+
+        Parameters
+        ----------
+        input : TensorVariable
+
+        Returns
+        -------
+        tuple of TensorVariable
+            ``(mean, inv_std)`` over :attr:`stat_axes`.
+        """
         if self.sparsity == 1:
             return super().batch_statistics(input)
         scale = 1.0 / self.sparsity
@@ -70,6 +81,17 @@ class BatchNormLayer(BatchNorm_step_timefirst_Layer):
         return mean, pt.reciprocal(pt.sqrt(var + self.epsilon))
 
     def input_to_normalize(self, input, deterministic):
+        """The input with dropout applied (none when deterministic).
+
+        Parameters
+        ----------
+        input : TensorVariable
+        deterministic : bool
+
+        Returns
+        -------
+        TensorVariable
+        """
         # statistics from the clean input, normalisation of the dropped one
         return self.dropout.get_output_for(input,
                                            deterministic=deterministic)

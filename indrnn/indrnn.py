@@ -82,6 +82,18 @@ class FusedRecurrenceMixin(object):
 
     def recurrence(self, input, mask, hid_init, non_seqs, precomputed,
                    **kwargs):
+        """Run the recurrence on the fused Op, or on scan (see the class).
+
+        Parameters
+        ----------
+        input, mask, hid_init, non_seqs, precomputed, **kwargs
+            As :meth:`~indrnn.lasagne.layers.CustomRecurrentLayer.recurrence`.
+
+        Returns
+        -------
+        TensorVariable
+            ``(time, batch, units)`` in processing order.
+        """
         activation = self.fused_activation(precomputed)
         if activation is None:
             return super().recurrence(input, mask, hid_init, non_seqs,

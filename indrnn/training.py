@@ -355,6 +355,7 @@ class TrainState:
 
     @property
     def elapsed(self):
+        """float: seconds since the loop started."""
         return time.time() - self.start_time
 
 

@@ -202,6 +202,16 @@ class IndRNNRecurrence(_RecurrenceOpBase):
         return [shapes[0]]
 
     def connection_pattern(self, node):
+        """Which inputs the output depends on differentiably (not the mask).
+
+        Parameters
+        ----------
+        node : Apply
+
+        Returns
+        -------
+        list of list of bool
+        """
         # The mask selects between values; the output does not depend on it
         # differentiably (the scan path's switch gives it a zero gradient).
         return [[True], [True], [True]] + ([[False]] if self.masked else [])
