@@ -12,6 +12,12 @@ legacy
 training
     The training loop shared by the experiments.
 """
+# PyTensor reads PYTENSOR_FLAGS once, on import: translate a legacy
+# THEANO_FLAGS first (theano_flags imports neither numpy nor pytensor).
+from .theano_flags import apply_theano_flags as _apply_theano_flags
+
+_apply_theano_flags()
+
 # Thread defaults must be in place before numpy/numba start their pools.
 from ._runtime import configure_threads as _configure_threads
 

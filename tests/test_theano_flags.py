@@ -1,0 +1,147 @@
+"""Tests of indrnn.theano_flags: legacy THEANO_FLAGS -> PYTENSOR_FLAGS."""
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+
+from indrnn.theano_flags import (SAME_NAME_FLAGS, apply_theano_flags,
+                                 translate)
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.mark.parametrize("theano_flags, expected", [
+    # The original README's command lines.
+    ("floatX=float32,device=cuda0,mode=FAST_RUN",
+     "floatX=float32,mode=JAX"),
+    ("floatX=float32,mode=FAST_RUN", "floatX=float32"),
+    ("floatX=float32,device=cpu", "floatX=float32"),
+    # Each rule on its own.
+    ("floatX=float64", "floatX=float64"),
+    ("device=cpu", ""),
+    ("device=cuda", "mode=JAX"),
+    ("device=gpu1", "mode=JAX"),
+    ("mode=FAST_RUN", ""),
+    ("mode=FAST_COMPILE", "mode=FAST_COMPILE"),
+    ("mode=DebugMode", "mode=DebugMode"),
+    ("mode=NanGuardMode", "mode=NanGuardMode"),
+    ("optimizer=None", "optimizer=None"),
+    ("optimizer=fast_compile", "optimizer=fast_compile"),
+    ("exception_verbosity=high", "exception_verbosity=high"),
+    ("base_compiledir=/tmp/x", "base_compiledir=/tmp/x"),
+    ("compiledir=/tmp/y", "base_compiledir=/tmp/y"),
+    ("warn_float64=raise", "warn_float64=raise"),
+    # Ignored: no PyTensor equivalent.
+    ("lib.cnmem=0.8,gpuarray.preallocate=1,dnn.enabled=False", ""),
+    ("optimizer=bogus", ""),
+    # Theano syntax details: spaces, empty items, last one wins.
+    (" floatX = float32 ,, floatX=float64", "floatX=float64"),
+    ("", ""),
+])
+def test_translate_mapping(theano_flags, expected):
+    flags, applied, ignored = translate(theano_flags)
+    assert flags == expected
+    # Every non-empty item is accounted for exactly once.
+    items = [i for i in theano_flags.split(",") if i.strip()]
+    assert len(applied) + len(ignored) == len(items)
+
+
+def test_translate_reports_what_it_ignored_and_why():
+    flags, applied, ignored = translate(
+        "floatX=float32,lib.cnmem=0.8,device=cuda0,mode=FAST_COMPILE,oops")
+    assert flags == "floatX=float32,mode=JAX"
+    assert applied[0] == "floatX=float32 -> floatX=float32"
+    assert any(a.startswith("device=cuda0 -> mode=JAX") and "jaxlib" in a
+               for a in applied)
+    assert ignored == [
+        "lib.cnmem=0.8 (no PyTensor equivalent)",
+        "oops (not of the form name=value)",
+        "mode=FAST_COMPILE (overridden by device=cuda0 -> mode=JAX)",
+    ]
+
+
+def test_same_name_flags_exist_in_pytensor():
+    import pytensor
+    for name in SAME_NAME_FLAGS:
+        assert hasattr(pytensor.config, name), name
+
+
+def test_apply_sets_pytensor_flags_and_prints_one_line():
+    env = {"THEANO_FLAGS": "floatX=float32,device=cuda0,lib.cnmem=1"}
+    out = io.StringIO()
+    result = apply_theano_flags(env, out)
+    assert result == translate(env["THEANO_FLAGS"])
+    assert env["PYTENSOR_FLAGS"] == "floatX=float32,mode=JAX"
+    text = out.getvalue()
+    assert text.count("\n") == 1 and text.endswith("\n")
+    assert "PYTENSOR_FLAGS='floatX=float32,mode=JAX'" in text
+    assert "ignored: lib.cnmem=1 (no PyTensor equivalent)" in text
+
+
+def test_apply_sets_empty_flags_so_children_stay_quiet():
+    env = {"THEANO_FLAGS": "device=cpu,mode=FAST_RUN"}
+    out = io.StringIO()
+    apply_theano_flags(env, out)
+    assert env["PYTENSOR_FLAGS"] == ""
+    assert "ignored: nothing" in out.getvalue()
+    # A second call (as in a child process) does nothing.
+    out2 = io.StringIO()
+    assert apply_theano_flags(env, out2) is None
+    assert out2.getvalue() == ""
+
+
+@pytest.mark.parametrize("env", [
+    {},                                                   # nothing set
+    {"PYTENSOR_FLAGS": "floatX=float64"},                 # only PyTensor's
+    {"THEANO_FLAGS": "floatX=float32",                    # both: PyTensor's
+     "PYTENSOR_FLAGS": "floatX=float64"},                 # wins
+    {"THEANO_FLAGS": "floatX=float32", "PYTENSOR_FLAGS": ""},
+])
+def test_apply_is_a_no_op(env):
+    before = dict(env)
+    out = io.StringIO()
+    assert apply_theano_flags(env, out) is None
+    assert env == before
+    assert out.getvalue() == ""
+
+
+def _run_python(code, **env_vars):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("THEANO_FLAGS", "PYTENSOR_FLAGS")}
+    env.update(env_vars)
+    env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    return subprocess.run([sys.executable, "-c", code], env=env,
+                          capture_output=True, text=True, timeout=120,
+                          cwd=REPO_ROOT)
+
+
+def test_import_indrnn_translates_before_pytensor_loads():
+    code = "import indrnn, pytensor; print(pytensor.config.floatX)"
+    proc = _run_python(code, THEANO_FLAGS="floatX=float32")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "float32"
+    lines = [line for line in proc.stderr.splitlines()
+             if line.startswith("indrnn: THEANO_FLAGS")]
+    assert len(lines) == 1
+    # Control: without THEANO_FLAGS PyTensor's own default is float64, so
+    # the float32 above is the translation's doing.
+    proc = _run_python(code)
+    assert proc.stdout.strip() == "float64"
+    assert "THEANO_FLAGS" not in proc.stderr
+
+
+def test_pytensor_accepts_every_translated_flag(tmp_path):
+    theano_flags = ("floatX=float32,mode=DebugMode,optimizer=fast_compile,"
+                    "exception_verbosity=high,warn_float64=warn,"
+                    "compiledir=%s,lib.cnmem=0.8" % tmp_path)
+    code = ("import indrnn, pytensor; c = pytensor.config; "
+            "print(c.floatX, c.mode, c.optimizer, c.exception_verbosity, "
+            "c.warn_float64, c.base_compiledir)")
+    proc = _run_python(code, THEANO_FLAGS=theano_flags)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["float32", "DebugMode", "fast_compile",
+                                   "high", "warn", str(tmp_path)]
+    # PyTensor warns about flags it does not know; it must not here.
+    assert "does not recognise" not in proc.stderr
