@@ -14,7 +14,11 @@ and the run ends once it falls below 1e-6. For ``--model indrnn`` the
 recurrent weights are clipped to ``[-U_bound, U_bound]`` before every step.
 The parameters are saved to ``<model><seq_len>.npz`` in the original
 format. Extra flags: ``--seed``, ``--max_steps``, ``--report_every``,
-``--out`` and ``--log``.
+``--out``, ``--log``, and the checkpoint flags ``--checkpoint_every``,
+``--keep_checkpoints`` and ``--resume`` (see :mod:`indrnn.checkpoint`):
+checkpoints go to ``<out>/<model><seq_len>_checkpoints/``, a resumed run
+continues bit for bit as the uninterrupted one, and Ctrl-C or SIGTERM
+finish the current step, write a checkpoint and print the resume command.
 
 Examples
 --------
@@ -29,6 +33,8 @@ Train for a few minutes on sequences of 100 steps::
 """
 import argparse
 import os
+import shlex
+import sys
 import types
 
 import numpy as np
@@ -40,6 +46,8 @@ from indrnn.indrnn import IndRNNLayer
 from indrnn.lasagne.layers import (DenseLayer, Gate, InputLayer, LSTMLayer,
                                    RecurrentLayer)
 from indrnn.lasagne.nonlinearities import rectify, tanh
+from indrnn.checkpoint import (CheckpointError, CheckpointWriteError,
+                               Checkpointer)
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
                              float32_unless_configured, train_loop)
 
@@ -59,6 +67,12 @@ __all__ = [
 FEATURE_SIZE = 2
 #: One regression output.
 OUTPUTCLASS = 1
+
+#: Flags that must equal the checkpoint's on ``--resume``: those that
+#: shape the network, the data or the training. (The seed need not: the
+#: parameters and random state come from the checkpoint.)
+CONFIG_KEYS = ('model', 'hidden_units', 'batch_size', 'seq_len', 'MAG',
+               'act', 'lr', 'in2hidW', 'gradclipvalue', 'report_every')
 
 
 def make_parser():
@@ -106,7 +120,40 @@ def make_parser():
                         help='folder for the parameter file and the log')
     parser.add_argument('--log', type=str, default=None,
                         help='log file (default: <out>/<model><seq_len>.log)')
+    parser.add_argument('--checkpoint_every', type=_positive_int,
+                        default=None,
+                        help='write a checkpoint every this many batches to '
+                             '<out>/<model><seq_len>_checkpoints/ (default: '
+                             'none, unless --resume is given)')
+    parser.add_argument('--keep_checkpoints', type=_positive_int, default=3,
+                        help='how many of the latest checkpoints to keep '
+                             '(the best one is kept besides)')
+    parser.add_argument('--resume', type=str, default=None, metavar='PATH',
+                        help='continue the run saved in this checkpoint; '
+                             'the other flags must match its run')
     return parser
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError('must be at least 1, got %s' % text)
+    return value
+
+
+def _resume_command(argv):
+    """The command line resuming this run, ``{path}`` for the file."""
+    kept = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == '--resume':
+            skip = True
+        elif not arg.startswith('--resume='):
+            kept.append(arg)
+    command = [sys.executable, '-m', 'experiments.adding'] + kept
+    return shlex.join(command) + ' --resume {path}'
 
 
 def network_globals(args):
@@ -348,7 +395,7 @@ def generate_data(time_steps, n_data, rng):
     return x, y
 
 
-def _run(args):
+def _run(args, argv=()):
     save_name = args.model + str(args.seq_len)
     log = ProgressLog(args.log or os.path.join(args.out, save_name + '.log'))
     os.makedirs(args.out, exist_ok=True)
@@ -376,6 +423,20 @@ def _run(args):
         [X_sym, y_sym], loss, params,
         U_bound=g.U_bound if args.model == 'indrnn' else None)
     test_fn = compile_test_fn([X_sym, y_sym], [loss])
+    count = [0]
+    checkpointer = resume = None
+    if args.checkpoint_every or args.resume:
+        def set_schedule(saved):
+            count[0] = int(saved['count'])
+        checkpointer = Checkpointer(
+            os.path.join(args.out, save_name + '_checkpoints'),
+            learn_net['out'], train_fn, rngs=[rng], args=args,
+            keep=args.keep_checkpoints,
+            get_state=lambda: {'count': count[0]}, set_state=set_schedule,
+            best_metric='test_mse', resume_command=_resume_command(argv))
+        if args.resume:
+            resume = checkpointer.load(args.resume, config_keys=CONFIG_KEYS)
+            log("resumed from", args.resume, "at step", resume['step'])
 
     def next_batch():
         return generate_data(g.seq_len, g.batch_size, rng)
@@ -384,8 +445,6 @@ def _run(args):
         x, y = generate_data(g.seq_len, 1000, rng)
         mse, = test_fn(x, y)
         return {"test_mse": float(mse)}
-
-    count = [0]
 
     def schedule(state):
         # The original counts reports and decays after the 201st (count >
@@ -403,7 +462,8 @@ def _run(args):
         np.float32(g.lr), names=("mse",), report_every=args.report_every,
         evaluate=evaluate, schedule=schedule, max_steps=args.max_steps,
         log=log, save_path=os.path.join(args.out, save_name),
-        save_layer=learn_net['out'])
+        save_layer=learn_net['out'], checkpointer=checkpointer,
+        checkpoint_every=args.checkpoint_every, resume=resume)
     return state
 
 
@@ -418,7 +478,9 @@ def main(argv=None):
     Returns
     -------
     int
-        0 on success, 1 if the loss became NaN or Inf.
+        0 on success, 1 if the loss became NaN or Inf or a checkpoint could
+        not be read or written, 128 + the signal number if stopped by
+        SIGINT or SIGTERM.
 
     Examples
     --------
@@ -427,13 +489,20 @@ def main(argv=None):
         python -m experiments.adding --model indrnn --seq_len 100 \\
             --max_steps 3000 --out runs/adding
     """
+    if argv is None:
+        argv = sys.argv[1:]
     args = make_parser().parse_args(argv)
     old_rng = lasagne.random.get_rng()
     try:
         with float32_unless_configured():
-            state = _run(args)
+            state = _run(args, argv)
+    except (CheckpointError, CheckpointWriteError) as exc:
+        print('error: %s' % exc, file=sys.stderr)
+        return 1
     finally:
         lasagne.random.set_rng(old_rng)
+    if state.signal is not None:
+        return 128 + state.signal
     return 1 if state.stop_reason == "diverged" else 0
 
 

@@ -20,6 +20,8 @@ network, its batches and its evaluation and schedule hooks.
 import contextlib
 import math
 import os
+import signal
+import threading
 import time
 from collections import OrderedDict
 
@@ -367,7 +369,8 @@ def _fmt(value):
 def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
                report_every=100, evaluate=None, schedule=None,
                max_steps=None, log=None, save_path=None, save_layer=None,
-               step_hook=None):
+               step_hook=None, checkpointer=None, checkpoint_every=None,
+               resume=None, handle_signals=None):
     """Run the training loop of the original scripts.
 
     Each step calls ``step_fn(next_batch(), learning_rate)``. Its first
@@ -411,6 +414,25 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         log, change ``state.learning_rate`` or set ``state.stop``; it serves
         schedules that do not follow the reports, such as the per-epoch
         evaluation of the action-recognition script.
+    checkpointer : indrnn.checkpoint.Checkpointer, optional
+        Writes checkpoints: every ``checkpoint_every`` steps, at
+        ``max_steps``, when a report improves its ``best_metric`` (the best
+        checkpoint) and when the run is interrupted by a signal. A
+        :class:`~indrnn.checkpoint.CheckpointWriteError` is logged and
+        raised; earlier checkpoints stay intact.
+    checkpoint_every : int, optional
+        Steps between checkpoints (None: only at the end and on signals).
+    resume : dict, optional
+        Loop state from :meth:`Checkpointer.load
+        <indrnn.checkpoint.Checkpointer.load>`: the step, learning rate,
+        report counters and the running sums continue from it, so the run
+        goes on exactly as if it had not been interrupted.
+    handle_signals : bool, optional
+        Catch SIGINT and SIGTERM: the current step finishes, a checkpoint is
+        written and the loop ends with ``stop_reason='interrupted'``
+        (``state.signal`` holds the signal number) and a message naming the
+        file and the resume command. A second signal acts as usual. By
+        default, when a ``checkpointer`` is given (main thread only).
 
     Returns
     -------
@@ -430,8 +452,48 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
     """
     log = log if log is not None else ProgressLog(None)
     state = TrainState(learning_rate, log)
+    state.signal = None
     sums = np.zeros(len(names))
     count = 0
+    if resume is not None:
+        state.step = int(resume["step"])
+        state.learning_rate = np.float32(resume["learning_rate"])
+        state.reports = int(resume["reports"])
+        sums[:] = resume["sums"]
+        count = int(resume["count"])
+    checkpointed = [state.step if resume is not None else None]
+
+    def loop_state():
+        # Floats survive JSON exactly (repr round-trips float64, and the
+        # float32 learning rate is exact in float64).
+        return {"step": state.step,
+                "learning_rate": float(state.learning_rate),
+                "reports": state.reports, "count": count,
+                "sums": [float(v) for v in sums]}
+
+    def write_checkpoint():
+        try:
+            path = checkpointer.save(loop_state())
+        except OSError as exc:
+            log("checkpoint at step %d failed: %s" % (state.step, exc))
+            raise
+        checkpointed[0] = state.step
+        return path
+
+    signals = []
+    previous = {}
+    if handle_signals is None:
+        handle_signals = checkpointer is not None
+    if handle_signals and \
+            threading.current_thread() is threading.main_thread():
+        def on_signal(signum, frame):
+            signals.append(signum)
+            # A second signal acts as it would without this handler.
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.getsignal(sig)
+            signal.signal(sig, on_signal)
 
     def report(final=False):
         state.reports += 1
@@ -452,6 +514,11 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         while not state.stop:
             if max_steps is not None and state.step >= max_steps:
                 state.stop_reason = "max_steps"
+                # Before the final report, which may draw evaluation data:
+                # a resumed run then continues as an uninterrupted one.
+                if checkpointer is not None and \
+                        checkpointed[0] != state.step:
+                    write_checkpoint()
                 if count:
                     report(final=True)
                 break
@@ -480,13 +547,36 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
                 report()
                 sums[:] = 0
                 count = 0
+                if checkpointer is not None:
+                    checkpointer.update_best(state.metrics, loop_state())
             if step_hook is not None:
                 step_hook(state)
+            if checkpointer is not None and checkpoint_every and \
+                    state.step % checkpoint_every == 0:
+                write_checkpoint()
+            if signals:
+                state.signal = signals[0]
+                state.stop_reason = "interrupted"
+                name = signal.Signals(signals[0]).name
+                if checkpointer is None:
+                    log("%s received; stopped after step %d"
+                        % (name, state.step))
+                    break
+                path = checkpointer.last_path
+                if checkpointed[0] != state.step:
+                    path = write_checkpoint()
+                log("%s received; stopped after step %d; checkpoint "
+                    "written to %s; %s" % (name, state.step, path,
+                                           checkpointer.resume_hint(path)))
+                break
         if state.stop and state.stop_reason is None:
             state.stop_reason = "schedule"
     except KeyboardInterrupt:
         state.stop_reason = "interrupted"
         log("interrupted at step %d" % state.step)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if save_path is not None and state.stop_reason != "diverged":
         path = save_legacy_params(save_path, save_layer)
         log("saved parameters to", path)

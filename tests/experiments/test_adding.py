@@ -239,3 +239,137 @@ def test_module_help_runs():
                  '--seed', '--max_steps', '--report_every', '--out', '--log'):
         assert flag in proc.stdout
     assert 'IndRNN solving the adding problem' in proc.stdout
+
+
+# ------------------------------------------------- checkpoints and resume
+
+def _checkpoint_arrays(path):
+    """Every dataset of a checkpoint file, by its HDF5 path."""
+    import h5py
+    found = {}
+    with h5py.File(path, 'r') as f:
+        f.visititems(lambda name, obj: found.__setitem__(name, obj[()])
+                     if isinstance(obj, h5py.Dataset) else None)
+    return found
+
+
+def test_resume_gives_bit_identical_parameters(tmp_path, monkeypatch):
+    monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
+    argv = ARGV + ['--report_every', '4']
+    ckpts = 'indrnn10_checkpoints'
+    with pytensor.config.change_flags(mode='FAST_COMPILE'):
+        # Uninterrupted to step 10 (its checkpoint is written at max_steps).
+        assert adding.main(argv + ['--max_steps', '10', '--out',
+                                   str(tmp_path / 'a'),
+                                   '--checkpoint_every', '100']) == 0
+        # Interrupted at step 6: between two reports, so the running sums
+        # and the final report's evaluation draws matter.
+        assert adding.main(argv + ['--max_steps', '6', '--out',
+                                   str(tmp_path / 'b'),
+                                   '--checkpoint_every', '3',
+                                   '--keep_checkpoints', '1']) == 0
+        saved = sorted(os.listdir(tmp_path / 'b' / ckpts))
+        assert saved == ['checkpoint-best.h5', 'checkpoint-step00000006.h5']
+        resume = str(tmp_path / 'b' / ckpts / 'checkpoint-step00000006.h5')
+        assert adding.main(argv + ['--max_steps', '10', '--out',
+                                   str(tmp_path / 'b'),
+                                   '--resume', resume]) == 0
+    with np.load(tmp_path / 'a' / 'indrnn10.npz') as a, \
+            np.load(tmp_path / 'b' / 'indrnn10.npz') as b:
+        assert sorted(a.files) == sorted(b.files) and len(a.files) == 10
+        for key in a.files:
+            np.testing.assert_array_equal(a[key], b[key])
+    # Everything else too: Adam's state and the data generator's.
+    a = _checkpoint_arrays(tmp_path / 'a' / ckpts /
+                           'checkpoint-step00000010.h5')
+    b = _checkpoint_arrays(tmp_path / 'b' / ckpts /
+                           'checkpoint-step00000010.h5')
+    assert sorted(a) == sorted(b) and any(k.startswith('state/') for k in a)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    # The reports after the resume repeat the uninterrupted run's: the one
+    # at step 8 averages steps 5-8, across the interruption.
+    lines = [re.findall(r'^step (?:8|10) lr .*test_mse \S+', (tmp_path / d /
+                        'indrnn10.log').read_text(), flags=re.M)
+             for d in 'ab']
+    assert len(lines[0]) == 2 and lines[0] == lines[1]
+
+
+def test_resume_refuses_another_configuration(tmp_path, monkeypatch,
+                                              capsys):
+    monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
+    with pytensor.config.change_flags(mode='FAST_COMPILE'):
+        assert adding.main(ARGV + ['--max_steps', '2', '--out',
+                                   str(tmp_path),
+                                   '--checkpoint_every', '2']) == 0
+        path = str(tmp_path / 'indrnn10_checkpoints' /
+                   'checkpoint-step00000002.h5')
+        capsys.readouterr()
+        argv = ARGV + ['--max_steps', '4', '--out', str(tmp_path / 'x'),
+                       '--resume', path]
+        assert adding.main([a if a != '8' else '9' for a in argv]) == 1
+        err = capsys.readouterr().err
+        # get_all_params order: rnn0's hid_init (1, units) comes first.
+        assert ("parameter 0 (Lasagne name 'hid_init') expected "
+                "shape (1, 9) float32, found 'hid_init' with shape "
+                "(1, 8) float32") in err
+        assert adding.main(argv[:1] + ['12'] + argv[2:]) == 1
+        assert "--seq_len is 10 in the checkpoint and 12" in \
+            capsys.readouterr().err
+    assert not (tmp_path / 'x' / 'indrnn10.npz').exists()
+
+
+def test_checkpoint_flags_are_checked():
+    parser = adding.make_parser()
+    args = parser.parse_args([])
+    assert (args.checkpoint_every, args.keep_checkpoints,
+            args.resume) == (None, 3, None)
+    for flag in ('--checkpoint_every', '--keep_checkpoints'):
+        with pytest.raises(SystemExit):
+            parser.parse_args([flag, '0'])
+
+
+def test_sigint_writes_a_checkpoint_and_names_it(tmp_path):
+    import signal
+    import time
+
+    from indrnn.checkpoint import load_checkpoint
+    env = dict(os.environ, PYTENSOR_FLAGS='mode=FAST_COMPILE',
+               PYTHONPATH=REPO_ROOT)
+    log = tmp_path / 'indrnn10.log'
+    proc = subprocess.Popen(
+        [sys.executable, '-m', 'experiments.adding'] + ARGV
+        + ['--report_every', '5', '--checkpoint_every', '100000',
+           '--out', str(tmp_path)],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 50
+        while time.time() < deadline and proc.poll() is None:
+            if log.exists() and re.search(r'^step 5 ', log.read_text(),
+                                          flags=re.M):
+                break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=50)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signal.SIGINT, stderr
+    m = re.search(r'SIGINT received; stopped after step (\d+); checkpoint '
+                  r'written to (\S+); (.*)$', stdout, flags=re.M)
+    assert m, stdout
+    step, path, hint = int(m.group(1)), m.group(2), m.group(3)
+    assert step >= 5
+    assert path == str(tmp_path / 'indrnn10_checkpoints' /
+                       ('checkpoint-step%08d.h5' % step))
+    assert '-m experiments.adding' in hint and hint.endswith(
+        '--resume ' + path)
+    assert '--checkpoint_every 100000' in hint
+    with pytensor.config.change_flags(floatX='float32'):
+        _, net = build(ARGV)
+    state = load_checkpoint(path, net['out'],
+                            rngs=[np.random.RandomState()])
+    assert state['loop']['step'] == step
+    # The legacy parameter file is written on the way out as well.
+    assert (tmp_path / 'indrnn10.npz').exists()
