@@ -2,12 +2,16 @@
 
 Port of ``mnist/pixelmnist.py`` of the original IndRNN code (Theano +
 Lasagne). This module holds the script's command-line flags
-(:func:`make_parser`; :func:`make_run_parser` adds the run options), the
+(:func:`make_parser`; :func:`make_run_parser` adds the run options and
+:func:`make_main_parser` the Deep IndRNN ones), the
 module globals the build functions read
 (:func:`network_globals`) and the three build functions
 (:func:`build_lstm_network`, :func:`build_rnn_network`,
 :func:`build_res_rnn_network`), with :func:`build_network` choosing one of
-them from ``--model`` as the original script does, and the training
+them from ``--model`` as the original script does (and, beyond the
+original, :func:`build_deep_network`, the res-IndRNN and dense-IndRNN of
+the Deep IndRNN paper, chosen with ``--net residual|dense``, see
+:mod:`indrnn.deep`), and the training
 script (:func:`main`, ``python -m experiments.pixelmnist``): the original
 schedule (a report every 1000 batches with the training accuracy and two
 passes over the test set, with batch statistics, the original
@@ -44,6 +48,7 @@ from indrnn.lasagne.layers import (BatchNormLayer, DenseLayer,
                                    DimshuffleLayer, InputLayer, LSTMLayer,
                                    RecurrentLayer, ReshapeLayer)
 from indrnn.lasagne.nonlinearities import rectify, softmax
+from indrnn import deep
 from indrnn.data import mnist
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
@@ -59,9 +64,13 @@ __all__ = [
     "build_lstm_network",
     "build_rnn_network",
     "build_res_rnn_network",
+    "build_deep_network",
     "build_network",
     "LR_DECAY_STEPS",
     "make_run_parser",
+    "NETS",
+    "add_deep_options",
+    "make_main_parser",
     "save_name",
     "compile_functions",
     "evaluate_test_set",
@@ -77,6 +86,9 @@ SEQ_LEN = 784
 FEATURE_SIZE = 1
 #: Batches between learning-rate decays (the original's ``100*6000``).
 LR_DECAY_STEPS = 600000
+#: Architectures of ``--net``: the CVPR stack and the two of the Deep
+#: IndRNN paper.
+NETS = ('plain', 'residual', 'dense')
 
 
 def make_parser():
@@ -119,11 +131,12 @@ def make_parser():
 
 
 def make_run_parser():
-    """Return the parser of :func:`main`: the original flags and run options.
+    """Return the original flags and the run options.
 
     The run options are not in the original; their defaults give the
     original behaviour. They are kept out of :func:`make_parser`, which
-    holds exactly the original's flags.
+    holds exactly the original's flags. :func:`main` parses with
+    :func:`make_main_parser`, which adds the Deep IndRNN options.
 
     Returns
     -------
@@ -175,6 +188,94 @@ def make_run_parser():
                             'every report also goes to '
                             '<out>/MNIST_<model>.csv and .json')
     return parser
+
+
+def add_deep_options(parser):
+    """Add the Deep IndRNN options (``--net`` and its settings) to a parser.
+
+    Not in the original script; named as in the author's later PyTorch
+    code. The default ``--net plain`` is the original network, and the
+    other options then have no effect, so the original flags keep their
+    meaning and defaults. The other defaults are the paper's pixel-MNIST
+    settings (5 residual blocks; dense blocks (8, 6, 4), growth 16, a first
+    layer of 6 * 16 units) with ``bn_after`` as in the author's code; no
+    dropout unless asked for.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        ``parser``, with the group added.
+
+    Examples
+    --------
+    >>> args = add_deep_options(make_run_parser()).parse_args(
+    ...     ['--net', 'dense', '--block_config', '(2,2)'])
+    >>> args.net, args.block_config, args.num_first, args.bn_location
+    ('dense', (2, 2), 6, 'bn_after')
+    """
+    group = parser.add_argument_group(
+        'deep IndRNN networks (not in the original; Li et al. 2019)')
+    group.add_argument('--net', type=str, default='plain', choices=NETS,
+                       help='plain: the original stack of --num_layers '
+                            'layers; residual: res-IndRNN; dense: '
+                            'dense-IndRNN (with --model indrnn)')
+    group.add_argument('--num_blocks', type=int, default=5,
+                       help='residual blocks (two IndRNN layers each) of '
+                            '--net residual, of width --hidden_units')
+    group.add_argument('--growth_rate', type=int, default=16,
+                       help='features added by each dense layer')
+    group.add_argument('--block_config', type=deep.parse_block_config,
+                       default=(8, 6, 4),
+                       help="dense layers per dense block, e.g. '(8,6,4)'")
+    group.add_argument('--num_first', type=int, default=6,
+                       help='first layer of --net dense: num_first * '
+                            'growth_rate units')
+    group.add_argument('--bn_size', type=int, default=4,
+                       help='bottleneck width in multiples of growth_rate')
+    group.add_argument('--add_last_layer', action='store_true',
+                       default=False,
+                       help='one more transition layer after the last '
+                            'dense block')
+    group.add_argument('--bn_location', type=str, default='bn_after',
+                       choices=deep.BN_LOCATIONS,
+                       help='batch normalisation before or after each '
+                            'recurrence')
+    group.add_argument('--u_lastlayer_ini', action='store_true',
+                       default=False,
+                       help='start the last recurrent weights in '
+                            '[MAG**(-1/T), MAG**(1/T)] (near 1)')
+    group.add_argument('--dropout', type=float, default=0.0,
+                       help='dropout (masks shared over time) after each '
+                            'recurrent unit (residual) or growth unit '
+                            '(dense)')
+    group.add_argument('--dropout_sec', type=float, default=0.0,
+                       help='dense: dropout after each bottleneck unit')
+    group.add_argument('--dropout_trans', type=float, default=0.0,
+                       help='dense: dropout after each transition')
+    group.add_argument('--dropout_first', type=float, default=0.0,
+                       help='dense: dropout after the first layer')
+    return parser
+
+
+def make_main_parser():
+    """Return the parser of :func:`main`: :func:`make_run_parser` plus the
+    Deep IndRNN options of :func:`add_deep_options`.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> args = make_main_parser().parse_args([])
+    >>> args.model, args.net
+    ('indrnn', 'plain')
+    """
+    return add_deep_options(make_run_parser())
 
 
 def network_globals(args, seq_len=SEQ_LEN, feature_size=FEATURE_SIZE):
@@ -389,8 +490,74 @@ def build_res_rnn_network(args, rnnmodel=IndRNNLayer_onlyrecurrent,
     return net
 
 
+def build_deep_network(args, seq_len=SEQ_LEN, feature_size=FEATURE_SIZE):
+    """Build the res-IndRNN or dense-IndRNN that ``--net`` selects.
+
+    The input is made time-first as in :func:`build_res_rnn_network`, then
+    :func:`indrnn.deep.build_residual_indrnn` (``--num_blocks`` blocks of
+    width ``--hidden_units``) or :func:`indrnn.deep.build_dense_indrnn`
+    runs with sequence-wise batch normalisation, recurrent weights in
+    ``[0, U_bound]`` (``U_bound = MAG ** (1 / seq_len)``, clipped during
+    training as in the plain network) and ``--gradclipvalue``; the
+    softmax classifier reads the last step. ``--num_layers``, ``--ini``,
+    ``--ini_b`` and ``--use_bn_afterrnn`` belong to the plain network and
+    are not used (``--bn_location`` places the batch normalisation).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed flags (see :func:`make_main_parser`).
+    seq_len, feature_size : int
+        Input sizes.
+
+    Returns
+    -------
+    dict
+        The builder's layers plus ``'input'`` and ``'time_first'``;
+        ``net['out']`` is the output.
+
+    Examples
+    --------
+    >>> args = make_main_parser().parse_args(
+    ...     ['--net', 'residual', '--num_blocks', '1', '--hidden_units', '8',
+    ...      '--batch_size', '4'])
+    >>> build_deep_network(args, seq_len=12)['out'].output_shape
+    (4, 10)
+    """
+    if args.model != 'indrnn':
+        raise ValueError("--net %s needs --model indrnn, got %r"
+                         % (args.net, args.model))
+    g = network_globals(args, seq_len, feature_size)
+    l_in = InputLayer((g.batch_size, seq_len, feature_size))
+    l = DimshuffleLayer(l_in, (1, 0, 2))
+    common = dict(num_classes=g.outputclass, bn_location=args.bn_location,
+                  bn='sequence', dropout=args.dropout, U_bound=g.U_bound,
+                  u_lastlayer_ini=args.u_lastlayer_ini,
+                  grad_clipping=args.gradclipvalue, last_step_only=True)
+    if args.net == 'residual':
+        net = deep.build_residual_indrnn(
+            l, hidden_units=g.hidden_units, num_blocks=args.num_blocks,
+            **common)
+    elif args.net == 'dense':
+        net = deep.build_dense_indrnn(
+            l, growth_rate=args.growth_rate, block_config=args.block_config,
+            num_first=args.num_first, bn_size=args.bn_size,
+            dropout_sec=args.dropout_sec, dropout_trans=args.dropout_trans,
+            dropout_first=args.dropout_first,
+            add_last_layer=args.add_last_layer, **common)
+    else:
+        raise ValueError("unknown --net %r (expected one of %r)"
+                         % (args.net, NETS))
+    net['input'], net['time_first'] = l_in, l
+    return net
+
+
 def build_network(args, seq_len=SEQ_LEN, feature_size=FEATURE_SIZE):
     """Build the network ``--model`` selects, as the original script does.
+
+    With ``--net residual`` or ``--net dense`` (options of
+    :func:`make_main_parser`, not in the original) it is
+    :func:`build_deep_network` instead.
 
     Parameters
     ----------
@@ -417,6 +584,8 @@ def build_network(args, seq_len=SEQ_LEN, feature_size=FEATURE_SIZE):
     >>> sorted(build_network(args, seq_len=12))
     ['input', 'out', 'rnn']
     """
+    if getattr(args, 'net', 'plain') != 'plain':
+        return build_deep_network(args, seq_len, feature_size)
     if args.model == 'rnn':
         return build_rnn_network(args, RecurrentLayer, seq_len, feature_size)
     elif args.model == 'lstm':
@@ -430,6 +599,8 @@ def build_network(args, seq_len=SEQ_LEN, feature_size=FEATURE_SIZE):
 
 def save_name(args):
     """The original's result name, ``'MNIST_' + args.model``.
+
+    A deep network (``--net residual|dense``) appends ``'_' + args.net``.
 
     Parameters
     ----------
@@ -445,7 +616,8 @@ def save_name(args):
     >>> save_name(make_parser().parse_args(['--model', 'lstm']))
     'MNIST_lstm'
     """
-    return 'MNIST_' + args.model
+    net = getattr(args, 'net', 'plain')
+    return 'MNIST_' + args.model + ('' if net == 'plain' else '_' + net)
 
 
 def compile_functions(args, net, U_bound, mode=None):
@@ -686,6 +858,15 @@ def main(argv=None):
         python -m experiments.pixelmnist --model indrnn --num_layers 6 \\
             --hidden_units 128 --use_bn_afterrnn --use_permute
 
+    The Deep IndRNN paper's networks (options not in the original)::
+
+        python -m experiments.pixelmnist --net residual --num_blocks 5 \\
+            --hidden_units 128 --u_lastlayer_ini
+        python -m experiments.pixelmnist --net dense --block_config 8,6,4 \\
+            --growth_rate 16 --num_first 6 --add_last_layer \\
+            --u_lastlayer_ini --dropout 0.2 --dropout_sec 0.1 \\
+            --dropout_trans 0.1 --dropout_first 0.2
+
     A quick run on part of the data::
 
         python -m experiments.pixelmnist --num_layers 2 --hidden_units 32 \\
@@ -693,7 +874,7 @@ def main(argv=None):
     """
     if argv is None:
         argv = sys.argv[1:]
-    args = make_run_parser().parse_args(argv)
+    args = make_main_parser().parse_args(argv)
     old_rng = lasagne.random.get_rng()
     try:
         with float32_unless_configured():
