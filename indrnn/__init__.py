@@ -19,8 +19,11 @@ from .theano_flags import apply_theano_flags as _apply_theano_flags
 _apply_theano_flags()
 
 # Thread defaults must be in place before numpy/numba start their pools.
+from ._runtime import configure_malloc as _configure_malloc
 from ._runtime import configure_threads as _configure_threads
 
 _configure_threads()
+# Keep freed memory in the process: a training step reuses it every call.
+_configure_malloc()
 
 __version__ = "0.1.0"

@@ -182,3 +182,37 @@ def test_package_import_limits_openblas_threads():
     assert (limited, layer) == (1, "workqueue")
     control, _ = _threads_after_import({"OPENBLAS_NUM_THREADS": "2"})
     assert control == 2
+
+
+def test_configure_malloc_respects_the_user():
+    from indrnn._runtime import MALLOC_VARS, configure_malloc
+    assert configure_malloc({"INDRNN_MALLOC": "default"}) is False
+    for name in MALLOC_VARS:
+        assert configure_malloc({name: "1"}) is False
+
+
+def test_configure_malloc_applies_on_glibc(monkeypatch):
+    import ctypes
+    import sys
+    from indrnn._runtime import configure_malloc
+    if not sys.platform.startswith("linux"):
+        assert configure_malloc({}) is False
+        return
+    calls = []
+
+    class FakeLibc:
+        gnu_get_libc_version = object()
+
+        def __init__(self):
+            def mallopt(param, value):
+                calls.append((param, value))
+                return 1
+            self.mallopt = mallopt
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: FakeLibc())
+    assert configure_malloc({}) is True
+    # mmap threshold 32 MiB, trim threshold maximal, top pad 512 MiB
+    assert calls == [(-3, 32 * 2 ** 20), (-1, 2 ** 31 - 1), (-2, 2 ** 29)]
+    # and on the real C library of this machine it succeeds too
+    monkeypatch.undo()
+    assert configure_malloc({}) is True
