@@ -17,7 +17,7 @@ import indrnn.lasagne as lasagne
 from experiments import adding
 from indrnn import viz
 
-pytest.importorskip("matplotlib")
+import matplotlib  # noqa: E402,F401  (the `test` extra; must not skip)
 
 SEQ_LEN, HIDDEN = 50, 32
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

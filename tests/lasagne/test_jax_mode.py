@@ -5,9 +5,8 @@ the masks must equal those of the default mode call for call."""
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
-import pytest
 
-pytest.importorskip("jax")  # a test extra: installed by `.[test]`
+import jax  # noqa: E402,F401  (the `test` extra: fails rather than skips)
 
 from indrnn.lasagne import random as lrandom  # noqa: E402
 from indrnn.lasagne.layers import (BatchNormLayer, DropoutLayer,  # noqa: E402

@@ -44,7 +44,7 @@ def test_apply_penalty_on_vector_of_known_length():
 
 @pytest.fixture
 def network():
-    layers = pytest.importorskip("indrnn.lasagne.layers")
+    from indrnn.lasagne import layers
     rng = np.random.RandomState(0)
     l_in = layers.InputLayer((None, 3))
     l1 = layers.DenseLayer(l_in, 4, W=rng.randn(3, 4), b=rng.randn(4))
