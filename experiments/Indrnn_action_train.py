@@ -61,16 +61,20 @@ Convert the skeletons, then train with the paper's cross-subject flags::
 (('train_CV_ntus', 'test_CV_ntus'), 128, 5)
 """
 import argparse
+import base64
 import csv
 import json
 import math
 import os
+import sys
 
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
 
 import indrnn.lasagne as lasagne
+from indrnn.checkpoint import (CheckpointError, CheckpointWriteError,
+                               Checkpointer)
 from indrnn.data import ntu
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
                              float32_unless_configured, train_loop,
@@ -78,6 +82,7 @@ from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
 
 from experiments import Indrnn_action_network as action_network
 from experiments import opts
+from experiments._flags import add_checkpoint_flags, resume_command
 
 __all__ = [
     "SAVE_NAME",
@@ -142,6 +147,7 @@ def make_parser():
     parser.add_argument('--test_crops', type=int, default=TEST_NO,
                         help='random crops averaged per test sample '
                              '(original: 10)')
+    add_checkpoint_flags(parser, '<out>/action_indrnn_checkpoints/')
     return parser
 
 
@@ -506,6 +512,94 @@ def _csv_value(value):
     return '' if value is None else value
 
 
+#: Flags that must equal the checkpoint's on ``--resume``.
+CONFIG_KEYS = ('lr', 'batch_size', 'seq_len', 'num_layers', 'hidden_units',
+               'test_CV', 'use_weightdecay_nohiddenW', 'decayrate',
+               'use_bn_afterrnn', 'ini_in2hid', 'constrain_U', 'MAG',
+               'rotation_aug', 'eval_fold', 'ini_b', 'end_rate',
+               'use_dropout', 'droprate', 'rec_drop', 'drop_layers',
+               'conv_drop')
+
+
+def _encode_arrays(arrays):
+    """Arrays as JSON-able dicts, exactly (raw bytes in base64)."""
+    return [{'dtype': a.dtype.str, 'shape': list(a.shape),
+             'data': base64.b64encode(np.ascontiguousarray(a).tobytes())
+             .decode('ascii')} for a in arrays]
+
+
+def _decode_arrays(items):
+    return [np.frombuffer(base64.b64decode(d['data']),
+                          dtype=np.dtype(d['dtype'])).reshape(d['shape'])
+            .copy() for d in items]
+
+
+class _ResumableHandler(ntu.BatchHandler):
+    """A :class:`~indrnn.data.ntu.BatchHandler` whose state (order,
+    position, random state) after each batch handed out is known, and can
+    be restored before the first batch is prepared.
+
+    The handler prepares the next batch in a thread, so when the loop
+    checkpoints the handler is one batch ahead; the state saved is the one
+    right after the last batch handed out, taken in the thread when that
+    batch was made.
+    """
+
+    def __init__(self, *args, **kwargs):
+        # Hold the first batch until restore() or start().
+        self._held = True
+        super().__init__(*args, **kwargs)
+        self.state = self._snapshot()
+
+    def _snapshot(self):
+        algorithm, keys, pos, has_gauss, gauss = self.rng.get_state()
+        return {'order': self.order.tolist(), 'idx': int(self.idx),
+                'rng': [algorithm, keys.tolist(), int(pos), int(has_gauss),
+                        float(gauss)]}
+
+    def _dispatch(self):
+        if not self._held:
+            super()._dispatch()
+
+    def _make_batch(self):
+        return super()._make_batch(), self._snapshot()
+
+    def restore(self, saved):
+        """Continue from ``saved`` (a :attr:`state`)."""
+        order = np.asarray(saved['order'], dtype=self.order.dtype)
+        if sorted(order.tolist()) != sorted(self.order.tolist()):
+            raise CheckpointError('the checkpoint\'s batch order holds other '
+                                  'samples than this run')
+        self.order, self.idx = order, int(saved['idx'])
+        algorithm, keys, pos, has_gauss, gauss = saved['rng']
+        self.rng.set_state((algorithm, np.asarray(keys, dtype=np.uint32),
+                            pos, has_gauss, gauss))
+        self.state = self._snapshot()
+
+    def start(self):
+        """Start preparing the first batch."""
+        self._held = False
+        self._dispatch()
+
+    def get_batch(self):
+        batch, self.state = super().get_batch()
+        return batch
+
+
+def _saved_seed(path):
+    """The seed of the run saved in the checkpoint ``path``."""
+    # Read before the network exists (it fixes the data split and the
+    # dropout seeds, which a checkpoint cannot restore), so
+    # load_checkpoint, which validates against the network, cannot be used
+    # yet; _read_hdf5 is its reader.
+    from indrnn.checkpoint import _read_hdf5
+    schedule = _read_hdf5(path)['loop'].get('schedule') or {}
+    if 'seed' not in schedule:
+        raise CheckpointError('checkpoint %s was not written by '
+                              'experiments.Indrnn_action_train' % path)
+    return int(schedule['seed'])
+
+
 def _data_rngs(seed):
     """Independent random states for the split and the three handlers."""
     children = np.random.SeedSequence(seed).spawn(4)
@@ -537,6 +631,8 @@ def _open_data(args, log):
 
 def _run(args, log, paths):
     seed = args.seed
+    if args.resume:
+        seed = _saved_seed(args.resume)
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2 ** 32))
     log(args)
@@ -575,10 +671,10 @@ def _train_and_test(args, log, paths, seed, train_data, test_data, handlers):
     train_fn, test_fn, bn_test_fn = compile_functions(args, learn_net,
                                                       X_sym, y_sym)
 
-    dh_train = ntu.BatchHandler(train_data, train_idx, batch_size, seq_len,
+    dh_train = _ResumableHandler(train_data, train_idx, batch_size, seq_len,
                                 train_rng, rotation=args.rotation_aug)
     handlers.append(dh_train)
-    dh_eval = ntu.BatchHandler(train_data, eval_idx, batch_size, seq_len,
+    dh_eval = _ResumableHandler(train_data, eval_idx, batch_size, seq_len,
                                eval_rng)
     handlers.append(dh_eval)
     dh_test = ntu.BatchHandler(test_data, np.arange(len(test_data)),
@@ -603,8 +699,47 @@ def _train_and_test(args, log, paths, seed, train_data, test_data, handlers):
                                            'next_learning_rate', 'time'])
     evals = []
     written = [0]
+    earlier = []    # reports before the resumed checkpoint
+    live = {}
+    saved = {}
+
+    def get_state():
+        state = live.get('loop')
+        return {'seed': seed, 'best': schedule.best, 'count': schedule.count,
+                'best_params': None if schedule.best_params is None
+                else _encode_arrays(schedule.best_params),
+                'train_batches': dh_train.state,
+                'eval_batches': dh_eval.state, 'evals': evals,
+                'history': earlier + (state.history if state else [])}
+
+    checkpointer = resume = None
+    if args.checkpoint_every or args.resume:
+        checkpointer = Checkpointer(
+            os.path.join(args.out, SAVE_NAME + '_checkpoints'), out,
+            train_fn, args=args, keep=args.keep_checkpoints,
+            get_state=get_state, set_state=saved.update,
+            resume_command=resume_command(
+                'experiments.Indrnn_action_train', paths['argv']))
+        if args.resume:
+            resume = checkpointer.load(args.resume, config_keys=CONFIG_KEYS)
+            log('resumed from', args.resume, 'at step', resume['step'])
+            schedule.best, schedule.count = saved['best'], saved['count']
+            if saved['best_params'] is not None:
+                schedule.best_params = _decode_arrays(saved['best_params'])
+            dh_train.restore(saved['train_batches'])
+            dh_eval.restore(saved['eval_batches'])
+            evals.extend(saved['evals'])
+            earlier.extend(saved['history'])
+            for report in earlier:
+                train_csv.write(dict(
+                    report, epoch=report['step'] // num_train_batches))
+            for row in evals:
+                eval_csv.write(row)
+    dh_train.start()
+    dh_eval.start()
 
     def step_hook(state):
+        live['loop'] = state
         epoch = state.step // num_train_batches
         for report in state.history[written[0]:]:
             train_csv.write(dict(report, epoch=epoch))
@@ -641,7 +776,9 @@ def _train_and_test(args, log, paths, seed, train_data, test_data, handlers):
         dh_train.get_batch, np.float32(args.lr), names=('loss', 'acc'),
         report_every=DISP_FREQ, max_steps=args.max_steps, log=log,
         save_path=os.path.join(args.out, SAVE_NAME), save_layer=out,
-        step_hook=step_hook)
+        step_hook=step_hook, checkpointer=checkpointer,
+        checkpoint_every=args.checkpoint_every, resume=resume)
+    live['loop'] = state
     for report in state.history[written[0]:]:
         train_csv.write(dict(report, epoch=state.step // num_train_batches))
 
@@ -651,7 +788,7 @@ def _train_and_test(args, log, paths, seed, train_data, test_data, handlers):
                'test_size': len(test_data), 'steps': state.step,
                'epochs': state.step // num_train_batches,
                'stop_reason': state.stop_reason, 'train_time': state.elapsed,
-               'reports': state.history, 'evals': evals}
+               'reports': earlier + state.history, 'evals': evals}
     if state.stop_reason != 'diverged':
         summary['test'] = _final_test(args, log, paths, test_fn, bn_test_fn,
                                       dh_test, test_data, num_test_batches,
@@ -700,7 +837,9 @@ def main(argv=None):
     Returns
     -------
     int
-        0 on success, 1 if the loss became NaN or Inf.
+        0 on success, 1 if the loss became NaN or Inf or a checkpoint could
+        not be read or written, 128 + the signal number if stopped by
+        SIGINT or SIGTERM.
 
     Examples
     --------
@@ -710,19 +849,26 @@ def main(argv=None):
             --use_bn_afterrnn --use_dropout --droprate 0.25 \\
             --use_weightdecay_nohiddenW --seed 1
     """
+    if argv is None:
+        argv = sys.argv[1:]
     args = make_parser().parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     base = os.path.join(args.out, SAVE_NAME)
     paths = {'train_csv': base + '_train.csv', 'eval_csv': base + '_eval.csv',
              'json': base + '.json', 'confusion_csv': base + '_confusion.csv',
-             'confusion_png': base + '_confusion.png'}
+             'confusion_png': base + '_confusion.png', 'argv': list(argv)}
     log = ProgressLog(args.log or base + '.log')
     old_rng = lasagne.random.get_rng()
     try:
         with float32_unless_configured():
             state = _run(args, log, paths)
+    except (CheckpointError, CheckpointWriteError) as exc:
+        print('error: %s' % exc, file=sys.stderr)
+        return 1
     finally:
         lasagne.random.set_rng(old_rng)
+    if state.signal is not None:
+        return 128 + state.signal
     return 1 if state.stop_reason == 'diverged' else 0
 
 

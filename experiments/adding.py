@@ -33,7 +33,6 @@ Train for a few minutes on sequences of 100 steps::
 """
 import argparse
 import os
-import shlex
 import sys
 import types
 
@@ -48,6 +47,9 @@ from indrnn.lasagne.layers import (DenseLayer, Gate, InputLayer, LSTMLayer,
 from indrnn.lasagne.nonlinearities import rectify, tanh
 from indrnn.checkpoint import (CheckpointError, CheckpointWriteError,
                                Checkpointer)
+from experiments._flags import (add_checkpoint_flags, nonnegative_float32,
+                               nonnegative_int, positive_float32,
+                               positive_int, resume_command)
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
                              float32_unless_configured, train_loop)
 
@@ -97,63 +99,31 @@ def make_parser():
         description='IndRNN solving the adding problem')
     parser.add_argument('--model', type=str, default='indrnn', help='models')
     # The original's help text has the typo 'humber'.
-    parser.add_argument('--hidden_units', type=int, default=128,
+    parser.add_argument('--hidden_units', type=positive_int, default=128,
                         help='humber of hidden units per layer')
-    parser.add_argument('--batch_size', type=int, default=32)
-    parser.add_argument('--seq_len', type=int, default=500)
-    parser.add_argument('--MAG', type=int, default=2)
+    parser.add_argument('--batch_size', type=positive_int, default=32)
+    parser.add_argument('--seq_len', type=positive_int, default=500)
+    parser.add_argument('--MAG', type=positive_int, default=2)
     parser.add_argument('--act', type=str, default='relu')
-    parser.add_argument('--lr', type=np.float32, default=2e-4, help='lr')
-    parser.add_argument('--in2hidW', type=np.float32, default=0.001)
-    parser.add_argument('--gradclipvalue', type=np.float32, default=10)
+    parser.add_argument('--lr', type=positive_float32, default=2e-4, help='lr')
+    parser.add_argument('--in2hidW', type=nonnegative_float32, default=0.001)
+    parser.add_argument('--gradclipvalue', type=nonnegative_float32, default=10)
     # Not in the original.
     parser.add_argument('--seed', type=int, default=None,
                         help='random seed for initialisation and data '
                              '(default: drawn at random and logged)')
-    parser.add_argument('--max_steps', type=int, default=None,
+    parser.add_argument('--max_steps', type=nonnegative_int, default=None,
                         help='stop after this many batches (default: run '
                              'the original learning-rate schedule to its '
                              'end)')
-    parser.add_argument('--report_every', type=int, default=100,
+    parser.add_argument('--report_every', type=positive_int, default=100,
                         help='batches between reports (original: 100)')
     parser.add_argument('--out', type=str, default='.',
                         help='folder for the parameter file and the log')
     parser.add_argument('--log', type=str, default=None,
                         help='log file (default: <out>/<model><seq_len>.log)')
-    parser.add_argument('--checkpoint_every', type=_positive_int,
-                        default=None,
-                        help='write a checkpoint every this many batches to '
-                             '<out>/<model><seq_len>_checkpoints/ (default: '
-                             'none, unless --resume is given)')
-    parser.add_argument('--keep_checkpoints', type=_positive_int, default=3,
-                        help='how many of the latest checkpoints to keep '
-                             '(the best one is kept besides)')
-    parser.add_argument('--resume', type=str, default=None, metavar='PATH',
-                        help='continue the run saved in this checkpoint; '
-                             'the other flags must match its run')
+    add_checkpoint_flags(parser, '<out>/<model><seq_len>_checkpoints/')
     return parser
-
-
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError('must be at least 1, got %s' % text)
-    return value
-
-
-def _resume_command(argv):
-    """The command line resuming this run, ``{path}`` for the file."""
-    kept = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg == '--resume':
-            skip = True
-        elif not arg.startswith('--resume='):
-            kept.append(arg)
-    command = [sys.executable, '-m', 'experiments.adding'] + kept
-    return shlex.join(command) + ' --resume {path}'
 
 
 def network_globals(args):
@@ -433,7 +403,7 @@ def _run(args, argv=()):
             learn_net['out'], train_fn, rngs=[rng], args=args,
             keep=args.keep_checkpoints,
             get_state=lambda: {'count': count[0]}, set_state=set_schedule,
-            best_metric='test_mse', resume_command=_resume_command(argv))
+            best_metric='test_mse', resume_command=resume_command('experiments.adding', argv))
         if args.resume:
             resume = checkpointer.load(args.resume, config_keys=CONFIG_KEYS)
             log("resumed from", args.resume, "at step", resume['step'])

@@ -17,7 +17,13 @@ schedule (a report every 1000 batches with the training accuracy and two
 passes over the test set, with batch statistics, the original
 "accuracy", and with the stored averages, the original "bn_accuracy";
 the learning rate x0.1 every 600k batches until it falls below 1e-8;
-the parameters saved to ``MNIST_<model>.npz`` in the legacy format). The
+the parameters saved to ``MNIST_<model>.npz`` in the legacy format), with
+checkpoints and exact resume (``--checkpoint_every``,
+``--keep_checkpoints``, ``--resume``; see :mod:`indrnn.checkpoint`): a
+checkpoint holds, besides the network and Adam's state, the batch order,
+its position and random state, the test order, the permutation and the
+reports so far, so a resumed run goes on bit for bit as the
+uninterrupted one. The
 data side (``Data_gen.py``, ``Data_gen_permute.py``) is
 :mod:`indrnn.data.mnist`.
 
@@ -51,9 +57,14 @@ from indrnn.lasagne.nonlinearities import rectify, softmax
 from indrnn import deep
 from indrnn.data import mnist
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
+from indrnn.checkpoint import (CheckpointError, CheckpointMismatchError,
+                               CheckpointWriteError, Checkpointer)
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
                              float32_unless_configured, train_loop,
                              weight_decay)
+from experiments._flags import (add_checkpoint_flags, nonnegative_float32,
+                               nonnegative_int, positive_float32,
+                               positive_int, probability, resume_command)
 
 __all__ = [
     "OUTPUTCLASS",
@@ -111,20 +122,20 @@ def make_parser():
     parser = argparse.ArgumentParser(
         description='IndRNN solving the pixel MNIST problem')
     parser.add_argument('--model', type=str, default='indrnn', help='models')
-    parser.add_argument('--num_layers', type=int, default=6)
-    parser.add_argument('--hidden_units', type=int, default=128)
-    parser.add_argument('--batch_size', type=int, default=32)
-    parser.add_argument('--lr', type=np.float32, default=2e-4, help='lr')
-    parser.add_argument('--ini', type=np.float32, default=0.001, help='ini')
-    parser.add_argument('--gradclipvalue', type=np.float32, default=10)
+    parser.add_argument('--num_layers', type=positive_int, default=6)
+    parser.add_argument('--hidden_units', type=positive_int, default=128)
+    parser.add_argument('--batch_size', type=positive_int, default=32)
+    parser.add_argument('--lr', type=positive_float32, default=2e-4, help='lr')
+    parser.add_argument('--ini', type=nonnegative_float32, default=0.001, help='ini')
+    parser.add_argument('--gradclipvalue', type=nonnegative_float32, default=10)
     parser.add_argument('--use_permute', action='store_true', default=False)
     parser.add_argument('--use_weightdecay_nohiddenW', action='store_true',
                         default=False)
     # The original's help text for --decayrate is 'lr' (a copy-paste).
-    parser.add_argument('--decayrate', type=np.float32, default=5e-4,
+    parser.add_argument('--decayrate', type=nonnegative_float32, default=5e-4,
                         help='lr')
     parser.add_argument('--ini_b', type=np.float32, default=0.0)
-    parser.add_argument('--MAG', type=int, default=2)
+    parser.add_argument('--MAG', type=positive_int, default=2)
     parser.add_argument('--use_bn_afterrnn', action='store_true',
                         default=False)
     return parser
@@ -154,17 +165,17 @@ def make_run_parser():
                        help='random seed of the initial weights, the batch '
                             'order and the permutation (default: drawn at '
                             'random and logged)')
-    extra.add_argument('--max_steps', type=int, default=None,
+    extra.add_argument('--max_steps', type=nonnegative_int, default=None,
                        help='stop after this many batches (default: run the '
                             'original learning-rate schedule to its end, '
                             '3M batches)')
-    extra.add_argument('--eval_every', type=int, default=1000,
+    extra.add_argument('--eval_every', type=positive_int, default=1000,
                        help='batches between reports and test-set '
                             'evaluations (original: 1000)')
-    extra.add_argument('--subset', type=int, default=None,
+    extra.add_argument('--subset', type=positive_int, default=None,
                        help='train and evaluate on the first N training '
                             'and test images only (quick runs)')
-    extra.add_argument('--test_subset', type=int, default=None,
+    extra.add_argument('--test_subset', type=positive_int, default=None,
                        help='evaluate on the first N test images (default: '
                             '--subset, else all 10000)')
     extra.add_argument('--data_dir', type=str, default=None,
@@ -187,6 +198,7 @@ def make_run_parser():
                        help='text log (default: <out>/MNIST_<model>.log); '
                             'every report also goes to '
                             '<out>/MNIST_<model>.csv and .json')
+    add_checkpoint_flags(extra, '<out>/MNIST_<model>_checkpoints/')
     return parser
 
 
@@ -223,18 +235,18 @@ def add_deep_options(parser):
                        help='plain: the original stack of --num_layers '
                             'layers; residual: res-IndRNN; dense: '
                             'dense-IndRNN (with --model indrnn)')
-    group.add_argument('--num_blocks', type=int, default=5,
+    group.add_argument('--num_blocks', type=positive_int, default=5,
                        help='residual blocks (two IndRNN layers each) of '
                             '--net residual, of width --hidden_units')
-    group.add_argument('--growth_rate', type=int, default=16,
+    group.add_argument('--growth_rate', type=positive_int, default=16,
                        help='features added by each dense layer')
     group.add_argument('--block_config', type=deep.parse_block_config,
                        default=(8, 6, 4),
                        help="dense layers per dense block, e.g. '(8,6,4)'")
-    group.add_argument('--num_first', type=int, default=6,
+    group.add_argument('--num_first', type=positive_int, default=6,
                        help='first layer of --net dense: num_first * '
                             'growth_rate units')
-    group.add_argument('--bn_size', type=int, default=4,
+    group.add_argument('--bn_size', type=positive_int, default=4,
                        help='bottleneck width in multiples of growth_rate')
     group.add_argument('--add_last_layer', action='store_true',
                        default=False,
@@ -248,15 +260,15 @@ def add_deep_options(parser):
                        default=False,
                        help='start the last recurrent weights in '
                             '[MAG**(-1/T), MAG**(1/T)] (near 1)')
-    group.add_argument('--dropout', type=float, default=0.0,
+    group.add_argument('--dropout', type=probability, default=0.0,
                        help='dropout (masks shared over time) after each '
                             'recurrent unit (residual) or growth unit '
                             '(dense)')
-    group.add_argument('--dropout_sec', type=float, default=0.0,
+    group.add_argument('--dropout_sec', type=probability, default=0.0,
                        help='dense: dropout after each bottleneck unit')
-    group.add_argument('--dropout_trans', type=float, default=0.0,
+    group.add_argument('--dropout_trans', type=probability, default=0.0,
                        help='dense: dropout after each transition')
-    group.add_argument('--dropout_first', type=float, default=0.0,
+    group.add_argument('--dropout_first', type=probability, default=0.0,
                        help='dense: dropout after the first layer')
     return parser
 
@@ -736,8 +748,12 @@ def _write_reports(base, header, history):
         writer.writerows(history)
 
 
-def _load_data(args, log):
-    """The preprocessed data and the permutation (None unless permuted)."""
+def _load_data(args, log, permute=True):
+    """The preprocessed data and the permutation (None unless permuted).
+
+    With ``permute=False`` (a resumed run, whose permutation is the
+    checkpoint's) the data are returned in pixel order and P is None.
+    """
     data_dir = args.data_dir or mnist.default_data_dir()
     if args.download:
         mnist.download_mnist(os.path.join(data_dir, 'mnist'), print_fn=log)
@@ -747,7 +763,7 @@ def _load_data(args, log):
     (X_train, y_train), (X_test, y_test) = mnist.load_dataset(
         data_dir, subset=args.subset, test_subset=test_subset)
     P = None
-    if args.use_permute:
+    if args.use_permute and permute:
         if args.permutation:
             P = mnist.load_permutation(args.permutation, X_train.shape[1])
             log('permutation from', args.permutation)
@@ -760,12 +776,99 @@ def _load_data(args, log):
     return (X_train, y_train), (X_test, y_test), P
 
 
+#: Flags that must equal the checkpoint's on ``--resume``: those that shape
+#: the network, the data or the training. The seeds need not: parameters,
+#: permutation, batch order and random states come from the checkpoint.
+CONFIG_KEYS = ('model', 'num_layers', 'hidden_units', 'batch_size', 'lr',
+               'ini', 'gradclipvalue', 'use_permute',
+               'use_weightdecay_nohiddenW', 'decayrate', 'ini_b', 'MAG',
+               'use_bn_afterrnn', 'eval_every', 'subset', 'test_subset',
+               'net', 'num_blocks', 'growth_rate', 'block_config',
+               'num_first', 'bn_size', 'add_last_layer', 'bn_location',
+               'u_lastlayer_ini', 'dropout', 'dropout_sec', 'dropout_trans',
+               'dropout_first')
+
+
+class _TrainBatchState:
+    """A :class:`~indrnn.data.mnist.TrainBatches` producer that also
+    returns the state it is left in.
+
+    :class:`~indrnn.data.mnist.BackgroundBatches` prepares one batch ahead
+    in a thread, so when the loop checkpoints after step k the producer has
+    already drawn batch k + 1 (and may be shuffling). The state to save is
+    the one right after batch k was drawn: taken in the producer's thread
+    and handed over with the batch, it is never read while it changes.
+    """
+
+    def __init__(self, batches):
+        self.batches = batches
+        self._order = (None, None)
+        self.state = self.snapshot()
+
+    def snapshot(self):
+        """dict: order, position, completed passes and random state."""
+        b = self.batches
+        # The order changes only when a pass ends (and epoch advances).
+        if self._order[0] != b.epoch:
+            self._order = (b.epoch, b.order.tolist())
+        algorithm, keys, pos, has_gauss, gauss = b.rng.get_state()
+        return {'order': self._order[1], 'position': int(b.position),
+                'epoch': int(b.epoch),
+                'rng': [algorithm, keys.tolist(), int(pos), int(has_gauss),
+                        float(gauss)]}
+
+    def restore(self, saved):
+        """Put the producer in the state ``saved`` (from :meth:`snapshot`).
+        """
+        b = self.batches
+        order = np.asarray(saved['order'], dtype=b.order.dtype)
+        if sorted(order.tolist()) != list(range(len(b.y))):
+            raise CheckpointMismatchError(
+                'the checkpoint\'s training order covers %d images, this '
+                'run has %d (different --subset or data)'
+                % (len(order), len(b.y)))
+        b.order = order
+        b.position, b.epoch = int(saved['position']), int(saved['epoch'])
+        algorithm, keys, pos, has_gauss, gauss = saved['rng']
+        b.rng.set_state((algorithm, np.asarray(keys, dtype=np.uint32), pos,
+                         has_gauss, gauss))
+        self._order = (None, None)
+        self.state = self.snapshot()
+
+    def __call__(self):
+        batch = self.batches()
+        return batch, self.snapshot()
+
+
+def _saved_seed(path):
+    """The seed of the run saved in the checkpoint ``path``.
+
+    Raises
+    ------
+    indrnn.checkpoint.CheckpointError
+        Unreadable file, or not a checkpoint of this script.
+    """
+    # Read before the network exists, so load_checkpoint (which validates
+    # against the network) cannot be used; _read_hdf5 is its reader.
+    from indrnn.checkpoint import _read_hdf5
+    schedule = _read_hdf5(path)['loop'].get('schedule') or {}
+    if 'seed' not in schedule:
+        raise CheckpointError('checkpoint %s was not written by '
+                              'experiments.pixelmnist' % path)
+    return int(schedule['seed'])
+
+
 def _run(args, argv):
     name = save_name(args)
     os.makedirs(args.out, exist_ok=True)
     base = os.path.join(args.out, name)
     log = ProgressLog(args.log or base + '.log')
     seed = args.seed
+    if args.resume:
+        # The seed also fixes what a checkpoint cannot restore: the seeds
+        # the dropout layers draw when the network is built. So a resumed
+        # run takes the checkpoint's, before anything is built.
+        seed = _saved_seed(args.resume)
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2 ** 32))
     if args.permute_seed is None:
@@ -773,15 +876,14 @@ def _run(args, argv):
     log(args)
     log('seed', seed, 'floatX', pytensor.config.floatX)
 
-    (X_train, y_train), (X_test, y_test), P = _load_data(args, log)
+    # A resumed run takes its permutation from the checkpoint, so it is
+    # applied only once that is read.
+    (X_train, y_train), (X_test, y_test), P = _load_data(
+        args, log, permute=not args.resume)
     header = {'argv': list(argv), 'seed': seed,
               'floatX': pytensor.config.floatX,
               'args': {k: _jsonable(v) for k, v in vars(args).items()},
               'permutation': None}
-    if P is not None:
-        header['permutation'] = mnist.save_permutation(
-            base + '_permutation.npy', P)
-        log('saved permutation to', header['permutation'])
     seq_len, feature_size = X_train.shape[1], X_train.shape[2]
 
     # The weights from RandomState(seed), as the adding script; the batch
@@ -795,21 +897,79 @@ def _run(args, argv):
     log('Compiling')
     train_fn, eval_fn = compile_functions(args, learn_net, g.U_bound)
 
+    next_decay = [LR_DECAY_STEPS]
+    # What the checkpoint holds besides the loop's state; 'live' is
+    # filled in below (the batches, the loop's state object).
+    live = {}
+    earlier = []    # reports before the resumed checkpoint
+    saved = {}
+
+    def get_state():
+        state = live.get('loop')
+        return {'next_decay': next_decay[0], 'seed': seed,
+                'permutation': None if P is None else P.tolist(),
+                'test_order': live['test'].order.tolist(),
+                'train': live['train'].state,
+                'history': earlier + (state.history if state else [])}
+
+    checkpointer = resume = None
+    if args.checkpoint_every or args.resume:
+        checkpointer = Checkpointer(
+            base + '_checkpoints', learn_net['out'], train_fn, args=args,
+            keep=args.keep_checkpoints, get_state=get_state,
+            set_state=saved.update, best_metric='bn_accuracy',
+            best_mode='max',
+            resume_command=resume_command('experiments.pixelmnist', argv))
+        if args.resume:
+            resume = checkpointer.load(args.resume, config_keys=CONFIG_KEYS)
+            log('resumed from', args.resume, 'at step', resume['step'])
+            next_decay[0] = int(saved['next_decay'])
+            earlier.extend(saved['history'])
+            if saved['permutation'] is not None:
+                P = np.asarray(saved['permutation'], dtype=np.int64)
+                mnist.check_permutation(P, seq_len)
+                if args.permutation and not np.array_equal(
+                        P, mnist.load_permutation(args.permutation, seq_len)):
+                    raise CheckpointMismatchError(
+                        'checkpoint %s was trained with another pixel '
+                        'order than --permutation %s'
+                        % (args.resume, args.permutation))
+                X_train, X_test = X_train[:, P, :], X_test[:, P, :]
+    if P is not None:
+        header['permutation'] = mnist.save_permutation(
+            base + '_permutation.npy', P)
+        log('saved permutation to', header['permutation'])
+
     # Both draw their first shuffle here, in this order; only then does
     # the batch thread start using data_rng.
-    train_producer = mnist.TrainBatches(X_train, y_train, g.batch_size,
-                                        data_rng)
+    train_producer = _TrainBatchState(mnist.TrainBatches(
+        X_train, y_train, g.batch_size, data_rng))
     test_batches = mnist.TestBatches(X_test, y_test, g.batch_size,
                                      rng=data_rng)
+    if resume is not None:
+        # The resumed run continues the saved batch order and test order.
+        test_order = np.asarray(saved['test_order'],
+                                dtype=test_batches.order.dtype)
+        if sorted(test_order.tolist()) != list(range(len(y_test))):
+            raise CheckpointMismatchError(
+                'checkpoint %s: its test order covers %d images, this run '
+                'has %d' % (args.resume, len(test_order), len(y_test)))
+        test_batches.order = test_order
+        train_producer.restore(saved['train'])
+    live['train'], live['test'] = train_producer, test_batches
     train_batches = mnist.BackgroundBatches(train_producer)
 
+    def next_batch():
+        batch, live['train'].state = train_batches()
+        return batch
+
     def evaluate(state):
+        live['loop'] = state
         return evaluate_test_set(eval_fn, test_batches)
 
-    next_decay = [LR_DECAY_STEPS]
-
     def schedule(state):
-        _write_reports(base, header, state.history)
+        live['loop'] = state
+        _write_reports(base, header, earlier + state.history)
         # The original decays at every multiple of 600k batches; with the
         # default --eval_every the report falls on it.
         while state.step >= next_decay[0] and not state.stop:
@@ -823,15 +983,17 @@ def _run(args, argv):
     try:
         state = train_loop(
             lambda batch, lr: train_fn(batch[0], batch[1], lr),
-            train_batches, np.float32(g.lr), names=('loss', 'acc'),
+            next_batch, np.float32(g.lr), names=('loss', 'acc'),
             report_every=args.eval_every, evaluate=evaluate,
             schedule=schedule, max_steps=args.max_steps, log=log,
-            save_path=base, save_layer=learn_net['out'])
+            save_path=base, save_layer=learn_net['out'],
+            checkpointer=checkpointer,
+            checkpoint_every=args.checkpoint_every, resume=resume)
     finally:
         train_batches.close()
     header['stop_reason'] = state.stop_reason
     header['steps'] = state.step
-    _write_reports(base, header, state.history)
+    _write_reports(base, header, earlier + state.history)
     log('reports written to', base + '.csv', 'and', base + '.json')
     return state
 
@@ -847,8 +1009,10 @@ def main(argv=None):
     Returns
     -------
     int
-        0 on success, 1 if the loss became NaN or Inf, 2 if the MNIST files
-        are missing or corrupt (nothing is compiled or trained then).
+        0 on success, 1 if the loss became NaN or Inf or a checkpoint could
+        not be read or written, 2 if the MNIST files are missing or corrupt
+        (nothing is compiled or trained then), 128 + the signal number if
+        stopped by SIGINT or SIGTERM.
 
     Examples
     --------
@@ -882,8 +1046,13 @@ def main(argv=None):
     except mnist.MNISTError as exc:
         print('error: %s' % exc, file=sys.stderr)
         return 2
+    except (CheckpointError, CheckpointWriteError) as exc:
+        print('error: %s' % exc, file=sys.stderr)
+        return 1
     finally:
         lasagne.random.set_rng(old_rng)
+    if state.signal is not None:
+        return 128 + state.signal
     return 1 if state.stop_reason == 'diverged' else 0
 
 

@@ -299,3 +299,63 @@ def test_module_help_runs(module, flags):
     assert proc.returncode == 0, proc.stderr
     for flag in flags:
         assert flag in proc.stdout
+
+
+# ------------------------------------------------- checkpoints and resume
+
+def test_resume_gives_bit_identical_results(synthetic_data, tmp_path,
+                                            monkeypatch):
+    # Interrupted at step 16, mid-epoch (11 batches per epoch), after the
+    # first evaluation: the patience count, the best parameters and score,
+    # both batch handlers (one batch ahead in their threads) and the
+    # dropout counter must all continue as in the uninterrupted run.
+    import h5py
+    monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
+    argv = ARGV + ['--data_dir', str(synthetic_data / 'npy'),
+                   '--test_crops', '1', '--use_dropout', '--droprate', '0.2',
+                   '--rotation_aug']
+    ckpts = 'action_indrnn_checkpoints'
+    with pytensor.config.change_flags(mode='FAST_COMPILE'):
+        assert action.main(argv + ['--max_steps', '25', '--out',
+                                   str(tmp_path / 'a'),
+                                   '--checkpoint_every', '100']) == 0
+        assert action.main(argv + ['--max_steps', '16', '--out',
+                                   str(tmp_path / 'b'),
+                                   '--checkpoint_every', '16']) == 0
+        resume = str(tmp_path / 'b' / ckpts / 'checkpoint-step00000016.h5')
+        # Another --seed: the checkpoint's is used (it fixes the split).
+        assert action.main([a if a != '0' else '3' for a in argv]
+                           + ['--max_steps', '25', '--out',
+                              str(tmp_path / 'b'), '--resume', resume]) == 0
+    with np.load(tmp_path / 'a' / 'action_indrnn.npz') as a, \
+            np.load(tmp_path / 'b' / 'action_indrnn.npz') as b:
+        assert sorted(a.files) == sorted(b.files)
+        for key in a.files:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    files = [tmp_path / run / ckpts / 'checkpoint-step00000025.h5'
+             for run in 'ab']
+    contents = []
+    for path in files:
+        with h5py.File(path, 'r') as f:
+            arrays = {}
+            f.visititems(lambda name, obj: arrays.__setitem__(name, obj[()])
+                         if isinstance(obj, h5py.Dataset) else None)
+            contents.append((arrays, json.loads(str(f.attrs['state_json']))))
+    (a, sa), (b, sb) = contents
+    assert sorted(a) == sorted(b)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    sa, sb = sa['schedule'], sb['schedule']
+    assert sa['best_params'] is not None
+    for key in ('best', 'count', 'best_params', 'train_batches',
+                'eval_batches', 'seed'):
+        assert sa[key] == sb[key], key
+    strip = [[{k: v for k, v in r.items() if k != 'time'} for r in s['evals']]
+             for s in (sa, sb)]
+    assert len(strip[0]) == 2 and strip[0] == strip[1]
+    # The test figures, drawn after training, agree too.
+    summaries = [json.loads((tmp_path / run / 'action_indrnn.json')
+                            .read_text()) for run in 'ab']
+    for key in ('testacc', 'bn_testacc'):
+        assert summaries[0]['test'][key] == summaries[1]['test'][key]
+    assert [r['step'] for r in summaries[1]['reports']] == [20, 25]

@@ -84,7 +84,8 @@ def test_parser_extras_default_to_the_original():
     original = vars(pixelmnist.make_parser().parse_args([]))
     assert set(vars(args)) - set(original) == {
         'seed', 'max_steps', 'eval_every', 'subset', 'test_subset',
-        'data_dir', 'download', 'permute_seed', 'permutation', 'out', 'log'}
+        'data_dir', 'download', 'permute_seed', 'permutation', 'out', 'log',
+        'checkpoint_every', 'keep_checkpoints', 'resume'}
 
 
 def test_main_runs_the_schedule_and_writes_everything(data, tmp_path,
@@ -232,3 +233,96 @@ def test_module_help_runs():
                  '--log'):
         assert flag in proc.stdout
     assert 'IndRNN solving the pixel MNIST problem' in proc.stdout
+
+
+# ------------------------------------------------- checkpoints and resume
+
+def _checkpoint_contents(path):
+    """Every dataset of a checkpoint file by its HDF5 path, and its
+    schedule state."""
+    import h5py
+    found = {}
+    with h5py.File(path, 'r') as f:
+        f.visititems(lambda name, obj: found.__setitem__(name, obj[()])
+                     if isinstance(obj, h5py.Dataset) else None)
+        state = json.loads(str(f.attrs['state_json']))
+    return found, state
+
+
+def test_resume_gives_bit_identical_parameters(data, tmp_path, monkeypatch):
+    # A network with BatchNorm (running averages) and dropout (its masks
+    # follow a call counter), permuted pixels; interrupted at step 5, when
+    # the batch thread has already drawn batch 6, the last of a pass, and
+    # reshuffled: the checkpoint must hold the order before that.
+    monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
+    argv = NET + ['--net', 'residual', '--num_blocks', '1', '--dropout',
+                  '0.3', '--use_permute', '--eval_every', '3',
+                  '--data_dir', str(data)]
+    ckpts = 'MNIST_indrnn_residual_checkpoints'
+    with pytensor.config.change_flags(mode='FAST_COMPILE'):
+        assert pixelmnist.main(argv + ['--seed', '0', '--max_steps', '10',
+                                       '--out', str(tmp_path / 'a'),
+                                       '--checkpoint_every', '100']) == 0
+        assert pixelmnist.main(argv + ['--seed', '0', '--max_steps', '5',
+                                       '--out', str(tmp_path / 'b'),
+                                       '--checkpoint_every', '5',
+                                       '--keep_checkpoints', '1']) == 0
+        resume = str(tmp_path / 'b' / ckpts / 'checkpoint-step00000005.h5')
+        _, state5 = _checkpoint_contents(resume)
+        assert state5['schedule']['train']['position'] == 20
+        assert state5['schedule']['train']['epoch'] == 0
+        # Another seed on the command line: the permutation, batch order
+        # and random states still come from the checkpoint.
+        assert pixelmnist.main(argv + ['--seed', '1', '--max_steps', '10',
+                                       '--out', str(tmp_path / 'b'),
+                                       '--resume', resume]) == 0
+    name = 'MNIST_indrnn_residual'
+    with np.load(tmp_path / 'a' / (name + '.npz')) as a, \
+            np.load(tmp_path / 'b' / (name + '.npz')) as b:
+        assert sorted(a.files) == sorted(b.files)
+        for key in a.files:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    a, state_a = _checkpoint_contents(
+        tmp_path / 'a' / ckpts / 'checkpoint-step00000010.h5')
+    b, state_b = _checkpoint_contents(
+        tmp_path / 'b' / ckpts / 'checkpoint-step00000010.h5')
+    # Adam's moments and the dropout counter are in 'state/'.
+    assert sorted(a) == sorted(b)
+    assert sum(k.startswith('state/') for k in a) > 3
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    sa, sb = state_a['schedule'], state_b['schedule']
+    for key in ('train', 'test_order', 'permutation', 'next_decay', 'seed'):
+        assert sa[key] == sb[key], key
+    assert sa['train']['epoch'] == 1 and sa['train']['position'] == 16
+    np.testing.assert_array_equal(
+        sa['permutation'], mnist.make_permutation(SIZE * SIZE, 0))
+    # The reports, before and after the interruption, are the
+    # uninterrupted run's (the one at step 6 averages steps 4-6).
+    reports = []
+    for run in 'ab':
+        with open(tmp_path / run / (name + '.json')) as f:
+            reports.append([{k: v for k, v in r.items() if k != 'time'}
+                            for r in json.load(f)['reports']])
+    assert [r['step'] for r in reports[0]] == [3, 6, 9, 10]
+    assert reports[0] == reports[1]
+
+
+def test_resume_refuses_another_configuration(data, tmp_path, monkeypatch,
+                                              capsys):
+    monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
+    argv = NET + ['--data_dir', str(data), '--out', str(tmp_path)]
+    with pytensor.config.change_flags(mode='FAST_COMPILE'):
+        assert pixelmnist.main(argv + ['--max_steps', '1',
+                                       '--checkpoint_every', '1']) == 0
+        path = str(tmp_path / 'MNIST_indrnn_checkpoints' /
+                   'checkpoint-step00000001.h5')
+        capsys.readouterr()
+        assert pixelmnist.main(argv + ['--max_steps', '2', '--resume', path,
+                                       '--use_permute']) == 1
+        assert ('--use_permute is False in the checkpoint and True'
+                in capsys.readouterr().err)
+        assert pixelmnist.main(
+            [a if a != '6' else '7' for a in argv]
+            + ['--max_steps', '2', '--resume', path]) == 1
+        assert 'expected shape' in capsys.readouterr().err
