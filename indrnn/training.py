@@ -187,6 +187,46 @@ def weight_decay(layer, decay, exclude=(RECURRENT_WEIGHT_NAME,)):
             for p in params if p.name not in exclude]
 
 
+def _c_linker_mode(mode):
+    """``mode``, without the rewrite that duplicates matmuls under the C linker.
+
+    PyTensor's ``local_dot22_to_dot22scalar`` folds a scalar factor into a
+    ``Dot22`` without checking whether the product has other clients. With
+    Adam in the graph each weight gradient ``g`` is used as ``g ** 2`` and
+    as ``(1 - beta1) * g``, so every weight-gradient matmul was computed
+    twice (``Dot22`` and ``Dot22Scalar``): 25 instead of 19 products in the
+    seq-MNIST training function (see ``benchmarks/README.md``). Only the C
+    backend (``mode="CVM"`` or any mode whose linker runs C thunks) has
+    that rewrite; other modes are returned unchanged.
+
+    Parameters
+    ----------
+    mode : str, Mode or None
+        A PyTensor compilation mode.
+
+    Returns
+    -------
+    str, Mode or None
+        ``mode`` itself, or a ``Mode`` excluding the rewrite.
+    """
+    from pytensor.compile.mode import get_mode
+    from pytensor.link.c.basic import CLinker, OpWiseCLinker
+    from pytensor.link.vm import VMLinker
+
+    try:
+        resolved = get_mode(mode)
+    except Exception:  # an unknown or unusual mode: leave it to PyTensor
+        return mode
+    linker = getattr(resolved, "linker", None)
+    c_linker = isinstance(linker, (CLinker, OpWiseCLinker)) or (
+        isinstance(linker, VMLinker)
+        and (linker.c_thunks or (linker.c_thunks is None
+                                 and bool(pytensor.config.cxx))))
+    if not c_linker or not hasattr(resolved, "excluding"):
+        return mode
+    return resolved.excluding("local_dot22_to_dot22scalar")
+
+
 def compile_train_fn(inputs, loss, params, outputs=None,
                      update_fn=None, U_bound=None, clip_after_step=False,
                      clip_name=RECURRENT_WEIGHT_NAME, mode=None):
@@ -246,7 +286,7 @@ def compile_train_fn(inputs, loss, params, outputs=None,
             updates, params, U_bound, name=clip_name,
             after_step=clip_after_step, outputs=outputs)
     return pytensor.function(list(inputs) + [lr], outputs, updates=updates,
-                             mode=mode)
+                             mode=_c_linker_mode(mode))
 
 
 def compile_test_fn(inputs, outputs, mode=None):
@@ -273,7 +313,8 @@ def compile_test_fn(inputs, outputs, mode=None):
     >>> compile_test_fn([x], [x.sum()], mode='FAST_COMPILE')(np.ones(3))
     [array(3.)]
     """
-    return pytensor.function(list(inputs), list(outputs), mode=mode)
+    return pytensor.function(list(inputs), list(outputs),
+                             mode=_c_linker_mode(mode))
 
 
 class ProgressLog:
