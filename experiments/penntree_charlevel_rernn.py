@@ -35,6 +35,9 @@ import types
 import numpy as np
 
 import indrnn.lasagne as lasagne
+from experiments._flags import (nonnegative_float32, nonnegative_int,
+                                positive_float32, positive_int,
+                                probability_float32)
 from indrnn.lasagne.init import HeNormal, Normal, Uniform
 from indrnn.lasagne.layers import (ConcatLayer, DenseLayer, DimshuffleLayer,
                                    ElemwiseSumLayer, InputLayer, ReshapeLayer,
@@ -86,18 +89,18 @@ def make_parser(extras=False):
     """
     parser = argparse.ArgumentParser(
         description='IndRNN for the char level PennTreeBank Language Model')
-    parser.add_argument('--hidden_units', type=int, default=2000)
-    parser.add_argument('--batch_size', type=int, default=128,
+    parser.add_argument('--hidden_units', type=positive_int, default=2000)
+    parser.add_argument('--batch_size', type=positive_int, default=128,
                         help='batch_size')
-    parser.add_argument('--seq_len', type=int, default=50, help='seq_len')
-    parser.add_argument('--num_layers', type=int, default=6,
+    parser.add_argument('--seq_len', type=positive_int, default=50, help='seq_len')
+    parser.add_argument('--num_layers', type=positive_int, default=6,
                         help='num_layers')
-    parser.add_argument('--lr', type=np.float32, default=2e-4, help='lr')
+    parser.add_argument('--lr', type=positive_float32, default=2e-4, help='lr')
     parser.add_argument('--act', type=str, default='relu', help='act')
     parser.add_argument('--data_aug', action='store_true', default=False)
-    parser.add_argument('--gradclipvalue', type=np.float32, default=10,
+    parser.add_argument('--gradclipvalue', type=nonnegative_float32, default=10,
                         help='gradclipvalue')
-    parser.add_argument('--MAG', type=int, default=2)
+    parser.add_argument('--MAG', type=positive_int, default=2)
     parser.add_argument('--fix_bound', action='store_true', default=False)
 
     # bn
@@ -106,27 +109,27 @@ def make_parser(extras=False):
 
     # drop
     parser.add_argument('--use_dropout', action='store_true', default=False)
-    parser.add_argument('--droprate', type=np.float32, default=0.3,
+    parser.add_argument('--droprate', type=probability_float32, default=0.3,
                         help='lr')
-    parser.add_argument('--droplayers', type=int, default=1,
+    parser.add_argument('--droplayers', type=positive_int, default=1,
                         help='droplayers')
 
     # residual
     parser.add_argument('--use_residual', action='store_true', default=False)
-    parser.add_argument('--residual_layers', type=int, default=2)
-    parser.add_argument('--residual_block', type=int, default=3)
-    parser.add_argument('--unit_factor', type=np.float32, default=1,
+    parser.add_argument('--residual_layers', type=positive_int, default=2)
+    parser.add_argument('--residual_block', type=positive_int, default=3)
+    parser.add_argument('--unit_factor', type=positive_float32, default=1,
                         help='lr')
 
     # weight decay
     parser.add_argument('--use_weightdecay_nohiddenW', action='store_true',
                         default=False)
-    parser.add_argument('--decayfactor', type=np.float32, default=1e-4,
+    parser.add_argument('--decayfactor', type=nonnegative_float32, default=1e-4,
                         help='decayfactor')
 
     # initialization
-    parser.add_argument('--pThre', type=int, default=20)
-    parser.add_argument('--ini_in2hid', type=np.float32, default=0.005,
+    parser.add_argument('--pThre', type=nonnegative_int, default=20)
+    parser.add_argument('--ini_in2hid', type=nonnegative_float32, default=0.005,
                         help='ini_in2hid')
     parser.add_argument('--ini_b', type=np.float32, default=0.0,
                         help='ini_in2hid')

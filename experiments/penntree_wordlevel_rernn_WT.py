@@ -34,6 +34,9 @@ import types
 import numpy as np
 
 import indrnn.lasagne as lasagne
+from experiments._flags import (nonnegative_float32, nonnegative_int,
+                                positive_float32, positive_int,
+                                probability_float32)
 from indrnn.lasagne.init import HeNormal, Normal, Uniform
 from indrnn.lasagne.layers import (ConcatLayer, DenseLayer, DimshuffleLayer,
                                    ElemwiseSumLayer, InputLayer, ReshapeLayer,
@@ -80,18 +83,18 @@ def make_parser(extras=False):
     """
     parser = argparse.ArgumentParser(
         description='IndRNN for the char level PennTreeBank Language Model')
-    parser.add_argument('--hidden_units', type=int, default=2000)
-    parser.add_argument('--batch_size', type=int, default=128,
+    parser.add_argument('--hidden_units', type=positive_int, default=2000)
+    parser.add_argument('--batch_size', type=positive_int, default=128,
                         help='batch_size')
-    parser.add_argument('--seq_len', type=int, default=50, help='seq_len')
-    parser.add_argument('--num_layers', type=int, default=6,
+    parser.add_argument('--seq_len', type=positive_int, default=50, help='seq_len')
+    parser.add_argument('--num_layers', type=positive_int, default=6,
                         help='num_layers')
-    parser.add_argument('--lr', type=np.float32, default=5e-4, help='lr')
+    parser.add_argument('--lr', type=positive_float32, default=5e-4, help='lr')
     parser.add_argument('--act', type=str, default='relu', help='act')
     parser.add_argument('--data_aug', action='store_true', default=False)
-    parser.add_argument('--gradclipvalue', type=np.float32, default=10,
+    parser.add_argument('--gradclipvalue', type=nonnegative_float32, default=10,
                         help='gradclipvalue')
-    parser.add_argument('--MAG', type=int, default=2)
+    parser.add_argument('--MAG', type=positive_int, default=2)
     parser.add_argument('--fix_bound', action='store_true', default=False)
     parser.add_argument('--word_level', action='store_true', default=False)
     parser.add_argument('--w_tying', action='store_true', default=False)
@@ -104,43 +107,43 @@ def make_parser(extras=False):
     parser.add_argument('--use_dropout', action='store_true', default=False)
     parser.add_argument('--drop_embedding', action='store_true',
                         default=False)
-    parser.add_argument('--droprate', type=np.float32, default=0.35,
+    parser.add_argument('--droprate', type=probability_float32, default=0.35,
                         help='lr')
-    parser.add_argument('--droplayers', type=int, default=1,
+    parser.add_argument('--droplayers', type=positive_int, default=1,
                         help='droplayers')
-    parser.add_argument('--droprate_last', type=np.float32, default=0.8,
+    parser.add_argument('--droprate_last', type=probability_float32, default=0.8,
                         help='lr')
 
     # residual
     parser.add_argument('--use_residual', action='store_true', default=False)
-    parser.add_argument('--residual_layers', type=int, default=2)
-    parser.add_argument('--residual_block', type=int, default=3)
-    parser.add_argument('--unit_factor', type=np.float32, default=1,
+    parser.add_argument('--residual_layers', type=positive_int, default=2)
+    parser.add_argument('--residual_block', type=positive_int, default=3)
+    parser.add_argument('--unit_factor', type=positive_float32, default=1,
                         help='lr')
 
     # weight decay
     parser.add_argument('--use_weightdecay_nohiddenW', action='store_true',
                         default=False)
-    parser.add_argument('--decayfactor', type=np.float32, default=1e-4,
+    parser.add_argument('--decayfactor', type=nonnegative_float32, default=1e-4,
                         help='decayfactor')
 
     # initialization
-    parser.add_argument('--ini_in2hid', type=np.float32, default=0.005,
+    parser.add_argument('--ini_in2hid', type=nonnegative_float32, default=0.005,
                         help='ini_in2hid')
     parser.add_argument('--ini_b', type=np.float32, default=0.0,
                         help='ini_in2hid')
-    parser.add_argument('--ini_last', type=np.float32, default=0.04,
+    parser.add_argument('--ini_last', type=nonnegative_float32, default=0.04,
                         help='ini_in2hid')
     parser.add_argument('--ini_normal', action='store_true', default=False)
-    parser.add_argument('--U_std', type=np.float32, default=0.2,
+    parser.add_argument('--U_std', type=nonnegative_float32, default=0.2,
                         help='ini_in2hid')
     parser.add_argument('--U_mean', type=np.float32, default=0.4,
                         help='ini_in2hid')
     parser.add_argument('--Heinfactor', type=np.float32, default=2.0)
 
-    parser.add_argument('--pThre', type=int, default=20)
-    parser.add_argument('--lr_decay', type=np.float32, default=0.2)
-    parser.add_argument('--randstart', type=int, default=5)
+    parser.add_argument('--pThre', type=nonnegative_int, default=20)
+    parser.add_argument('--lr_decay', type=positive_float32, default=0.2)
+    parser.add_argument('--randstart', type=nonnegative_int, default=5)
     parser.add_argument('--comp_perp', action='store_true', default=False)
     if extras:
         ptb_lm.add_extra_arguments(parser)

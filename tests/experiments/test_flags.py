@@ -11,11 +11,15 @@ import pytest
 
 from experiments import Indrnn_action_train as action
 from experiments import _flags, adding, pixelmnist
+from experiments import penntree_charlevel_rernn as ptb_char
+from experiments import penntree_wordlevel_rernn_WT as ptb_word
 
 PARSERS = {
     'adding': adding.make_parser,
     'pixelmnist': pixelmnist.make_main_parser,
     'action': action.make_parser,
+    'ptb_char': ptb_char.make_parser,
+    'ptb_word': ptb_word.make_parser,
 }
 
 BAD = [
@@ -33,6 +37,11 @@ BAD = [
     ('action', '--seq_len', '0'), ('action', '--batch_size', '0'),
     ('action', '--eval_fold', '0'), ('action', '--MAG', '0'),
     ('action', '--drop_layers', '-1'), ('action', '--lr', 'inf'),
+    ('ptb_char', '--hidden_units', '0'), ('ptb_char', '--seq_len', '0'),
+    ('ptb_char', '--droprate', '1'), ('ptb_char', '--lr', '-0.001'),
+    ('ptb_char', '--residual_layers', '0'), ('ptb_char', '--pThre', '-1'),
+    ('ptb_word', '--batch_size', '0'), ('ptb_word', '--droprate_last', '1.2'),
+    ('ptb_word', '--lr_decay', '0'), ('ptb_word', '--randstart', '-2'),
 ]
 
 
