@@ -98,6 +98,14 @@ def build_njit(parallel):
 
 
 def main(argv=None):
+    """Time the fused Op against the scan path and print the medians.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments (``sys.argv[1:]`` when None); ``--help``
+        lists them.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--shapes", nargs="+", default=list(SHAPES),
