@@ -4,7 +4,10 @@ Port of ``action recognition/Indrnn_action_network.py`` of the original
 IndRNN code (Theano + Lasagne). This module holds the script's parser
 (:func:`make_parser`, the flags of :mod:`experiments.opts`), the module
 globals the build function reads (:func:`network_globals`) and the build
-function (:func:`build_indrnn_network`).
+function (:func:`build_indrnn_network`). Not in the original:
+:func:`build_deep_network`, the res-IndRNN and dense-IndRNN of the Deep
+IndRNN paper (:mod:`indrnn.deep`), which :func:`build_network` picks with
+``--net residual|dense`` (:func:`experiments.opts.deep_opts`).
 
 The training script (``Indrnn_action_train.py``) is ported in a later issue.
 Note that it clips the recurrent weights *after* each Adam step (with
@@ -35,6 +38,7 @@ from indrnn.lasagne.layers import (BatchNormLayer, DenseLayer,
                                    DimshuffleLayer, DropoutLayer, InputLayer,
                                    ReshapeLayer)
 from indrnn.lasagne.nonlinearities import rectify, softmax
+from indrnn import deep
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 
 from experiments import opts
@@ -46,6 +50,8 @@ __all__ = [
     "make_parser",
     "network_globals",
     "build_indrnn_network",
+    "build_deep_network",
+    "build_network",
 ]
 
 #: Number of action classes of NTU RGB+D (the original's ``outputclass``).
@@ -225,3 +231,122 @@ def build_indrnn_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):
     net['out'] = DenseLayer(net['rnn%d' % num_layers], outputclass,
                             nonlinearity=softmax)
     return net
+
+
+def _input_time_first(args, X_sym, indim):
+    """The input layers of :func:`build_indrnn_network`, time-first."""
+    net = {}
+    net['input0'] = InputLayer((args.batch_size, args.seq_len, indim, 3),
+                               X_sym)
+    net['input'] = ReshapeLayer(net['input0'], (args.batch_size,
+                                                args.seq_len, indim * 3))
+    net['time_first'] = DimshuffleLayer(net['input'], (1, 0, 2))
+    return net
+
+
+def build_deep_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):
+    """Build the res-IndRNN or dense-IndRNN that ``--net`` selects.
+
+    The input is reshaped and made time-first as in
+    :func:`build_indrnn_network`, then
+    :func:`indrnn.deep.build_residual_indrnn` (``--num_blocks`` blocks of
+    width ``--hidden_units``) or :func:`indrnn.deep.build_dense_indrnn`
+    runs with sequence-wise batch normalisation (statistics over time and
+    batch, as the plain network), recurrent weights in ``[0, U_bound]``
+    (``U_bound = MAG ** (1 / seq_len)``, clipped after each step with
+    ``--constrain_U``; with ``--u_lastlayer_ini`` the last layer starts in
+    ``[U_lowbound, U_bound]``) and the original's gradient clipping; the
+    softmax over the ``outputclass`` actions reads the last step.
+    ``--num_layers``, ``--ini_in2hid``, ``--ini_b``, ``--use_bn_afterrnn``,
+    ``--use_dropout``, ``--droprate``, ``--conv_drop`` and
+    ``--drop_layers`` belong to the plain network and are not used
+    (``--bn_location`` places the batch normalisation, ``--dropout`` and
+    its kin set the dropout).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed flags with the deep options
+        (:func:`experiments.opts.deep_opts`).
+    X_sym : TensorVariable
+        float 4-tensor (batch, seq_len, indim, 3).
+    indim : int
+        Joints per frame.
+    outputclass : int
+        Number of classes.
+
+    Returns
+    -------
+    dict
+        The builder's layers plus ``'input0'``, ``'input'`` and
+        ``'time_first'``; ``net['out']`` is the output.
+
+    Examples
+    --------
+    >>> import pytensor.tensor as pt
+    >>> from experiments import opts
+    >>> args = opts.deep_opts(make_parser()).parse_args(
+    ...     ['--net', 'residual', '--num_blocks', '1', '--hidden_units', '8',
+    ...      '--batch_size', '4', '--seq_len', '5'])
+    >>> net = build_deep_network(args, pt.tensor4(), indim=5)
+    >>> net['time_first'].output_shape, net['out'].output_shape
+    ((5, 4, 15), (4, 60))
+    """
+    if getattr(args, 'bn_drop', False):
+        raise NotImplementedError(
+            "--bn_drop needs the original's batch_norm_withdrop_timefirst "
+            "BatchNormLayer, which is not ported")
+    g = network_globals(args, indim, outputclass)
+    inputs = _input_time_first(args, X_sym, indim)
+    common = dict(num_classes=outputclass, bn_location=args.bn_location,
+                  bn='sequence', dropout=args.dropout, U_bound=g.U_bound,
+                  u_lastlayer_ini=args.u_lastlayer_ini,
+                  grad_clipping=g.gradclipvalue, last_step_only=True)
+    if args.net == 'residual':
+        net = deep.build_residual_indrnn(
+            inputs['time_first'], hidden_units=g.hidden_units,
+            num_blocks=args.num_blocks, **common)
+    elif args.net == 'dense':
+        net = deep.build_dense_indrnn(
+            inputs['time_first'], growth_rate=args.growth_rate,
+            block_config=args.block_config, num_first=args.num_first,
+            bn_size=args.bn_size, dropout_sec=args.dropout_sec,
+            dropout_trans=args.dropout_trans,
+            dropout_first=args.dropout_first,
+            add_last_layer=args.add_last_layer, **common)
+    else:
+        raise ValueError("unknown --net %r (expected 'residual' or "
+                         "'dense')" % (args.net,))
+    net.update(inputs)
+    return net
+
+
+def build_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):
+    """Build the network the flags select.
+
+    :func:`build_indrnn_network` (the original) unless ``--net`` (an
+    option of :func:`experiments.opts.deep_opts`) is ``residual`` or
+    ``dense``, then :func:`build_deep_network`.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+    X_sym : TensorVariable
+    indim, outputclass : int
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> import pytensor.tensor as pt
+    >>> args = make_parser().parse_args(
+    ...     ['--num_layers', '1', '--hidden_units', '8', '--batch_size', '4',
+    ...      '--seq_len', '5'])
+    >>> 'rnn1' in build_network(args, pt.tensor4(), indim=5)
+    True
+    """
+    if getattr(args, 'net', 'plain') == 'plain':
+        return build_indrnn_network(args, X_sym, indim, outputclass)
+    return build_deep_network(args, X_sym, indim, outputclass)

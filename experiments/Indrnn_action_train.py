@@ -35,7 +35,9 @@ What it does, as the original:
 - saves the parameters to ``action_indrnn.npz`` in the original format.
 
 Extras (not in the original): ``--seed``, ``--max_steps``, ``--data_dir``,
-``--out``, ``--log``, ``--test_crops``, a CSV of the training reports and
+``--out``, ``--log``, ``--test_crops``, ``--net residual|dense`` with the
+Deep IndRNN options (:func:`make_main_parser`; the files are then named
+``action_indrnn_<net>``), a CSV of the training reports and
 of the evaluations, a JSON summary, and the confusion matrix of the test
 (BatchNorm averages, per sample) as CSV and, when matplotlib is installed,
 as a PNG.
@@ -90,6 +92,8 @@ __all__ = [
     "PATIENCE_THRE",
     "TEST_NO",
     "make_parser",
+    "make_main_parser",
+    "save_name",
     "dataset_names",
     "compile_functions",
     "EpochSchedule",
@@ -149,6 +153,51 @@ def make_parser():
                              '(original: 10)')
     add_checkpoint_flags(parser, '<out>/action_indrnn_checkpoints/')
     return parser
+
+
+def make_main_parser():
+    """Return the parser of :func:`main`: :func:`make_parser` plus the Deep
+    IndRNN options (:func:`experiments.opts.deep_opts`, not in the
+    original).
+
+    ``--net plain`` (the default) is the original network; ``--net
+    residual`` and ``--net dense`` build the res-IndRNN and dense-IndRNN
+    of :func:`experiments.Indrnn_action_network.build_deep_network`.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> args = make_main_parser().parse_args(['--net', 'dense'])
+    >>> args.net, args.block_config, args.hidden_units
+    ('dense', (8, 6, 4), 512)
+    """
+    return opts.deep_opts(make_parser())
+
+
+def save_name(args):
+    """Base name of the run's files: ``'action_indrnn'`` as the original,
+    with ``'_residual'`` or ``'_dense'`` appended for a deep network.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> save_name(make_main_parser().parse_args(['--net', 'residual']))
+    'action_indrnn_residual'
+    >>> save_name(make_parser().parse_args([]))
+    'action_indrnn'
+    """
+    net = getattr(args, 'net', 'plain')
+    return SAVE_NAME + ('' if net == 'plain' else '_' + net)
 
 
 def dataset_names(args):
@@ -512,7 +561,8 @@ def _csv_value(value):
     return '' if value is None else value
 
 
-#: Flags that must equal the checkpoint's on ``--resume``.
+#: Flags that must equal the checkpoint's on ``--resume`` (the deep
+#: network's options change the parameters, which are checked anyway).
 CONFIG_KEYS = ('lr', 'batch_size', 'seq_len', 'num_layers', 'hidden_units',
                'test_CV', 'use_weightdecay_nohiddenW', 'decayrate',
                'use_bn_afterrnn', 'ini_in2hid', 'constrain_U', 'MAG',
@@ -666,7 +716,7 @@ def _train_and_test(args, log, paths, seed, train_data, test_data, handlers):
     lasagne.random.set_rng(np.random.RandomState(seed))
     X_sym = pt.tensor4('inputs', dtype=pytensor.config.floatX)
     y_sym = pt.ivector('label')
-    learn_net = action_network.build_indrnn_network(args, X_sym, indim=indim)
+    learn_net = action_network.build_network(args, X_sym, indim=indim)
     log('Compiling')
     train_fn, test_fn, bn_test_fn = compile_functions(args, learn_net,
                                                       X_sym, y_sym)
@@ -715,7 +765,7 @@ def _train_and_test(args, log, paths, seed, train_data, test_data, handlers):
     checkpointer = resume = None
     if args.checkpoint_every or args.resume:
         checkpointer = Checkpointer(
-            os.path.join(args.out, SAVE_NAME + '_checkpoints'), out,
+            os.path.join(args.out, paths['name'] + '_checkpoints'), out,
             train_fn, args=args, keep=args.keep_checkpoints,
             get_state=get_state, set_state=saved.update,
             resume_command=resume_command(
@@ -775,7 +825,7 @@ def _train_and_test(args, log, paths, seed, train_data, test_data, handlers):
         lambda batch, lr: train_fn(batch[0], batch[1], lr),
         dh_train.get_batch, np.float32(args.lr), names=('loss', 'acc'),
         report_every=DISP_FREQ, max_steps=args.max_steps, log=log,
-        save_path=os.path.join(args.out, SAVE_NAME), save_layer=out,
+        save_path=os.path.join(args.out, paths['name']), save_layer=out,
         step_hook=step_hook, checkpointer=checkpointer,
         checkpoint_every=args.checkpoint_every, resume=resume)
     live['loop'] = state
@@ -848,15 +898,25 @@ def main(argv=None):
         python -m experiments.Indrnn_action_train --data_dir data/ntu \\
             --use_bn_afterrnn --use_dropout --droprate 0.25 \\
             --use_weightdecay_nohiddenW --seed 1
+
+    The Deep IndRNN networks (options not in the original)::
+
+        python -m experiments.Indrnn_action_train --data_dir data/ntu \\
+            --net dense --block_config 8,6,4 --growth_rate 16 \\
+            --num_first 6 --dropout 0.2 --constrain_U --seed 1
+        python -m experiments.Indrnn_action_train --data_dir data/ntu \\
+            --net residual --num_blocks 5 --hidden_units 512 --constrain_U
     """
     if argv is None:
         argv = sys.argv[1:]
-    args = make_parser().parse_args(argv)
+    args = make_main_parser().parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    base = os.path.join(args.out, SAVE_NAME)
+    name = save_name(args)
+    base = os.path.join(args.out, name)
     paths = {'train_csv': base + '_train.csv', 'eval_csv': base + '_eval.csv',
              'json': base + '.json', 'confusion_csv': base + '_confusion.csv',
-             'confusion_png': base + '_confusion.png', 'argv': list(argv)}
+             'confusion_png': base + '_confusion.png', 'argv': list(argv),
+             'name': name}
     log = ProgressLog(args.log or base + '.log')
     old_rng = lasagne.random.get_rng()
     try:

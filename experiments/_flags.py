@@ -10,6 +10,8 @@
 - :func:`add_checkpoint_flags` adds ``--checkpoint_every``,
   ``--keep_checkpoints`` and ``--resume`` (see :mod:`indrnn.checkpoint`).
 - :func:`resume_command` is the command line that resumes a run.
+- :func:`add_deep_options` adds ``--net plain|residual|dense`` and the
+  settings of the Deep IndRNN networks (:mod:`indrnn.deep`).
 
 Examples
 --------
@@ -36,7 +38,19 @@ __all__ = [
     "probability_float32",
     "add_checkpoint_flags",
     "resume_command",
+    "NETS",
+    "DEEP_OPTIONS",
+    "add_deep_options",
 ]
+
+#: Architectures of ``--net``: the CVPR stack and the two of the Deep
+#: IndRNN paper (see :mod:`indrnn.deep`).
+NETS = ('plain', 'residual', 'dense')
+#: Destinations of the options :func:`add_deep_options` adds.
+DEEP_OPTIONS = ('net', 'num_blocks', 'growth_rate', 'block_config',
+                'num_first', 'bn_size', 'add_last_layer', 'bn_location',
+                'u_lastlayer_ini', 'dropout', 'dropout_sec', 'dropout_trans',
+                'dropout_first')
 
 
 def _number(text, convert):
@@ -270,3 +284,91 @@ def resume_command(module, argv):
             kept.append(arg)
     command = [sys.executable, '-m', module] + kept
     return shlex.join(command) + ' --resume {path}'
+
+
+def add_deep_options(parser, **defaults):
+    """Add the Deep IndRNN options (``--net`` and its settings) to a parser.
+
+    Not in the original script; named as in the author's later PyTorch
+    code. The default ``--net plain`` is the original network, and the
+    other options then have no effect, so the original flags keep their
+    meaning and defaults. The other defaults are the paper's pixel-MNIST
+    settings (5 residual blocks; dense blocks (8, 6, 4), growth 16, a first
+    layer of 6 * 16 units) with ``bn_after`` as in the author's code; no
+    dropout unless asked for. An experiment can change these defaults
+    (``defaults``), never the names.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    **defaults
+        New defaults of the group's options, e.g. ``growth_rate=8``
+        (``--net`` itself stays ``'plain'``).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        ``parser``, with the group added.
+
+    Examples
+    --------
+    >>> args = add_deep_options(argparse.ArgumentParser()).parse_args(
+    ...     ['--net', 'dense', '--block_config', '(2,2)'])
+    >>> args.net, args.block_config, args.num_first, args.bn_location
+    ('dense', (2, 2), 6, 'bn_after')
+    >>> add_deep_options(argparse.ArgumentParser(),
+    ...                  growth_rate=8).parse_args([]).growth_rate
+    8
+    """
+    # Imported here: the flag helpers stay light for the scripts that
+    # have no deep networks.
+    from indrnn import deep
+    unknown = set(defaults) - set(DEEP_OPTIONS) | (
+        {'net'} & set(defaults))
+    if unknown:
+        raise ValueError("not Deep IndRNN options: %s"
+                         % ', '.join(sorted(unknown)))
+    group = parser.add_argument_group(
+        'deep IndRNN networks (not in the original; Li et al. 2019)')
+    group.add_argument('--net', type=str, default='plain', choices=NETS,
+                       help='plain: the original stack of --num_layers '
+                            'layers; residual: res-IndRNN; dense: '
+                            'dense-IndRNN (with --model indrnn)')
+    group.add_argument('--num_blocks', type=positive_int, default=5,
+                       help='residual blocks (two IndRNN layers each) of '
+                            '--net residual, of width --hidden_units')
+    group.add_argument('--growth_rate', type=positive_int, default=16,
+                       help='features added by each dense layer')
+    group.add_argument('--block_config', type=deep.parse_block_config,
+                       default=(8, 6, 4),
+                       help="dense layers per dense block, e.g. '(8,6,4)'")
+    group.add_argument('--num_first', type=positive_int, default=6,
+                       help='first layer of --net dense: num_first * '
+                            'growth_rate units')
+    group.add_argument('--bn_size', type=positive_int, default=4,
+                       help='bottleneck width in multiples of growth_rate')
+    group.add_argument('--add_last_layer', action='store_true',
+                       default=False,
+                       help='one more transition layer after the last '
+                            'dense block')
+    group.add_argument('--bn_location', type=str, default='bn_after',
+                       choices=deep.BN_LOCATIONS,
+                       help='batch normalisation before or after each '
+                            'recurrence')
+    group.add_argument('--u_lastlayer_ini', action='store_true',
+                       default=False,
+                       help='start the last recurrent weights in '
+                            '[MAG**(-1/T), MAG**(1/T)] (near 1)')
+    group.add_argument('--dropout', type=probability, default=0.0,
+                       help='dropout (masks shared over time) after each '
+                            'recurrent unit (residual) or growth unit '
+                            '(dense)')
+    group.add_argument('--dropout_sec', type=probability, default=0.0,
+                       help='dense: dropout after each bottleneck unit')
+    group.add_argument('--dropout_trans', type=probability, default=0.0,
+                       help='dense: dropout after each transition')
+    group.add_argument('--dropout_first', type=probability, default=0.0,
+                       help='dense: dropout after the first layer')
+    if defaults:
+        parser.set_defaults(**defaults)
+    return parser

@@ -3,15 +3,17 @@
 Port of ``action recognition/opts.py`` of the original IndRNN code: the
 flags shared by ``Indrnn_action_network.py`` (the network builder, see
 :mod:`experiments.Indrnn_action_network`) and ``Indrnn_action_train.py``
-(the training script, ported in a later issue).
+(the training script, see :mod:`experiments.Indrnn_action_train`), and
+(:func:`deep_opts`, not in the original) the options of the Deep IndRNN
+networks.
 """
 import numpy as np
 
-from experiments._flags import (nonnegative_float32, nonnegative_int,
-                               positive_float32, positive_int,
-                               probability_float32)
+from experiments._flags import (add_deep_options, nonnegative_float32,
+                               nonnegative_int, positive_float32,
+                               positive_int, probability_float32)
 
-__all__ = ["train_opts"]
+__all__ = ["train_opts", "deep_opts"]
 
 
 def train_opts(parser):
@@ -79,3 +81,34 @@ def train_opts(parser):
     parser.add_argument('--rec_drop', action='store_true', default=False)
     parser.add_argument('--drop_layers', type=nonnegative_int, default=1)
     parser.add_argument('--conv_drop', action='store_true', default=False)
+
+
+def deep_opts(parser):
+    """Add the Deep IndRNN options (``--net plain|residual|dense`` ...).
+
+    Not in the original: the options of
+    :func:`experiments._flags.add_deep_options`, with the same names and
+    defaults as in the pixel-MNIST script. They are kept out of
+    :func:`train_opts`, which holds exactly the original's flags; the
+    default ``--net plain`` builds the original network.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser to extend, in place.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        ``parser``.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(description='network')
+    >>> train_opts(parser)
+    >>> args = deep_opts(parser).parse_args(['--net', 'residual'])
+    >>> args.net, args.num_blocks, args.MAG
+    ('residual', 5, 5.0)
+    """
+    return add_deep_options(parser)

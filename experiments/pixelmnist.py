@@ -62,9 +62,10 @@ from indrnn.checkpoint import (CheckpointError, CheckpointMismatchError,
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
                              float32_unless_configured, train_loop,
                              weight_decay)
-from experiments._flags import (add_checkpoint_flags, nonnegative_float32,
+from experiments._flags import (NETS, add_checkpoint_flags,
+                               add_deep_options, nonnegative_float32,
                                nonnegative_int, positive_float32,
-                               positive_int, probability, resume_command)
+                               positive_int, resume_command)
 
 __all__ = [
     "OUTPUTCLASS",
@@ -97,9 +98,6 @@ SEQ_LEN = 784
 FEATURE_SIZE = 1
 #: Batches between learning-rate decays (the original's ``100*6000``).
 LR_DECAY_STEPS = 600000
-#: Architectures of ``--net``: the CVPR stack and the two of the Deep
-#: IndRNN paper.
-NETS = ('plain', 'residual', 'dense')
 
 
 def make_parser():
@@ -199,77 +197,6 @@ def make_run_parser():
                             'every report also goes to '
                             '<out>/MNIST_<model>.csv and .json')
     add_checkpoint_flags(extra, '<out>/MNIST_<model>_checkpoints/')
-    return parser
-
-
-def add_deep_options(parser):
-    """Add the Deep IndRNN options (``--net`` and its settings) to a parser.
-
-    Not in the original script; named as in the author's later PyTorch
-    code. The default ``--net plain`` is the original network, and the
-    other options then have no effect, so the original flags keep their
-    meaning and defaults. The other defaults are the paper's pixel-MNIST
-    settings (5 residual blocks; dense blocks (8, 6, 4), growth 16, a first
-    layer of 6 * 16 units) with ``bn_after`` as in the author's code; no
-    dropout unless asked for.
-
-    Parameters
-    ----------
-    parser : argparse.ArgumentParser
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        ``parser``, with the group added.
-
-    Examples
-    --------
-    >>> args = add_deep_options(make_run_parser()).parse_args(
-    ...     ['--net', 'dense', '--block_config', '(2,2)'])
-    >>> args.net, args.block_config, args.num_first, args.bn_location
-    ('dense', (2, 2), 6, 'bn_after')
-    """
-    group = parser.add_argument_group(
-        'deep IndRNN networks (not in the original; Li et al. 2019)')
-    group.add_argument('--net', type=str, default='plain', choices=NETS,
-                       help='plain: the original stack of --num_layers '
-                            'layers; residual: res-IndRNN; dense: '
-                            'dense-IndRNN (with --model indrnn)')
-    group.add_argument('--num_blocks', type=positive_int, default=5,
-                       help='residual blocks (two IndRNN layers each) of '
-                            '--net residual, of width --hidden_units')
-    group.add_argument('--growth_rate', type=positive_int, default=16,
-                       help='features added by each dense layer')
-    group.add_argument('--block_config', type=deep.parse_block_config,
-                       default=(8, 6, 4),
-                       help="dense layers per dense block, e.g. '(8,6,4)'")
-    group.add_argument('--num_first', type=positive_int, default=6,
-                       help='first layer of --net dense: num_first * '
-                            'growth_rate units')
-    group.add_argument('--bn_size', type=positive_int, default=4,
-                       help='bottleneck width in multiples of growth_rate')
-    group.add_argument('--add_last_layer', action='store_true',
-                       default=False,
-                       help='one more transition layer after the last '
-                            'dense block')
-    group.add_argument('--bn_location', type=str, default='bn_after',
-                       choices=deep.BN_LOCATIONS,
-                       help='batch normalisation before or after each '
-                            'recurrence')
-    group.add_argument('--u_lastlayer_ini', action='store_true',
-                       default=False,
-                       help='start the last recurrent weights in '
-                            '[MAG**(-1/T), MAG**(1/T)] (near 1)')
-    group.add_argument('--dropout', type=probability, default=0.0,
-                       help='dropout (masks shared over time) after each '
-                            'recurrent unit (residual) or growth unit '
-                            '(dense)')
-    group.add_argument('--dropout_sec', type=probability, default=0.0,
-                       help='dense: dropout after each bottleneck unit')
-    group.add_argument('--dropout_trans', type=probability, default=0.0,
-                       help='dense: dropout after each transition')
-    group.add_argument('--dropout_first', type=probability, default=0.0,
-                       help='dense: dropout after the first layer')
     return parser
 
 

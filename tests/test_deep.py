@@ -355,3 +355,99 @@ def test_pixelmnist_main_trains_the_dense_network(data, tmp_path,
         assert np.abs(l.W_hid_to_hid.get_value()).max() <= U_bound * (
             1 + 1e-6)
     assert os.path.exists(out / 'MNIST_indrnn_dense.log')
+
+
+# ------------------------------------------------------------------ action
+
+@pytest.fixture(scope='module')
+def ntu_data(tmp_path_factory):
+    """A small synthetic NTU set (4 classes), as in
+    tests/experiments/test_action.py, converted to the original layout."""
+    from indrnn.data import ntu_convert
+    from indrnn.data.ntu_synthetic import write_synthetic_skeletons
+    root = tmp_path_factory.mktemp('ntu')
+    write_synthetic_skeletons(str(root / 'skeletons'), per_class=10, seed=0)
+    assert ntu_convert.main([str(root / 'skeletons'), str(root / 'npy'),
+                             '--max_frames', '20', '--quiet']) == 0
+    return root / 'npy'
+
+
+def test_action_parsers_keep_the_original_flags():
+    from experiments import Indrnn_action_network as action_network
+    from experiments import Indrnn_action_train as action
+    original = vars(action_network.make_parser().parse_args([]))
+    run = vars(action.make_parser().parse_args([]))
+    args = action.make_main_parser().parse_args([])
+    assert 'net' not in original and 'net' not in run
+    for key, value in run.items():
+        assert getattr(args, key) == value
+    # The same option names and defaults as the pixel-MNIST script.
+    mnist_args = vars(pixelmnist.make_main_parser().parse_args([]))
+    for key in ('net', 'num_blocks', 'growth_rate', 'block_config',
+                'num_first', 'bn_size', 'add_last_layer', 'bn_location',
+                'u_lastlayer_ini', 'dropout', 'dropout_sec',
+                'dropout_trans', 'dropout_first'):
+        assert getattr(args, key) == mnist_args[key], key
+    assert action.save_name(args) == 'action_indrnn'
+
+
+@pytest.mark.parametrize('net_name', ['residual', 'dense'])
+def test_action_builds_the_selected_network(seeded, net_name):
+    from experiments import Indrnn_action_network as action_network
+    from experiments import Indrnn_action_train as action
+    args = action.make_main_parser().parse_args(
+        ['--net', net_name, '--num_blocks', '1', '--hidden_units', '6',
+         '--growth_rate', '2', '--block_config', '1', '--num_first', '2',
+         '--batch_size', '3', '--seq_len', '4', '--MAG', '3',
+         '--u_lastlayer_ini'])
+    net = action_network.build_network(args, pt.tensor4(), indim=5)
+    # (batch, seq, joints, 3) -> (seq, batch, joints * 3).
+    assert net['input0'].output_shape == (3, 4, 5, 3)
+    assert net['time_first'].output_shape == (4, 3, 15)
+    assert net['fc0'].input_layer is net['time_first']
+    assert net['out'].output_shape == (3, 60)
+    rnns = rnn_layers(net['out'])
+    # residual: 2 * 1 + 1; dense: first + 2 (one dense layer).
+    assert len(rnns) == 3
+    # Sequence-wise BN, recurrent weights in [0, 3 ** (1 / 4)], the last
+    # layer's in [3 ** (-1 / 4), 3 ** (1 / 4)].
+    assert all(l.mean.get_value().shape == (l.input_shape[2],)
+               for l in get_all_layers(net['out'])
+               if isinstance(l, BatchNormLayer))
+    for l in rnns:
+        assert l.W_hid_to_hid.get_value().max() <= 3 ** 0.25
+    assert rnns[-1].W_hid_to_hid.get_value().min() >= 3 ** -0.25
+
+
+@pytest.mark.parametrize('net_name', ['residual', 'dense'])
+def test_action_main_trains_the_deep_network(ntu_data, tmp_path,
+                                             monkeypatch, net_name):
+    from experiments import Indrnn_action_network as action_network
+    from experiments import Indrnn_action_train as action
+    monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
+    out = tmp_path / 'run'
+    argv = ['--net', net_name, '--num_blocks', '1', '--hidden_units', '8',
+            '--growth_rate', '2', '--block_config', '1,1', '--num_first',
+            '2', '--dropout', '0.1', '--batch_size', '8', '--seq_len', '4',
+            '--eval_fold', '1', '--max_steps', '3', '--test_crops', '1',
+            '--constrain_U', '--use_weightdecay_nohiddenW', '--seed', '0',
+            '--data_dir', str(ntu_data), '--out', str(out)]
+    with pytensor.config.change_flags(mode='FAST_COMPILE'):
+        assert action.main(argv) == 0
+    name = 'action_indrnn_' + net_name
+    summary = json.loads((out / (name + '.json')).read_text())
+    assert summary['steps'] == 3 and summary['stop_reason'] == 'max_steps'
+    assert summary['args']['net'] == net_name
+    for key in ('testacc', 'bn_testacc'):
+        assert 0 <= summary['test'][key]['per_sample'] <= 1
+    assert (out / (name + '.log')).exists()
+    # The saved parameters fit the network the flags build, and the
+    # recurrent weights stayed within the --constrain_U clip.
+    args = action.make_main_parser().parse_args(argv)
+    with pytensor.config.change_flags(floatX='float32'):
+        net = action_network.build_network(
+            args, pt.tensor4('x', dtype='float32'))
+    load_legacy_params(str(out / (name + '.npz')), net['out'])
+    bound = action_network.network_globals(args).U_bound
+    for l in rnn_layers(net['out']):
+        assert np.abs(l.W_hid_to_hid.get_value()).max() <= bound
