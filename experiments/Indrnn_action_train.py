@@ -75,12 +75,10 @@ import pytensor
 import pytensor.tensor as pt
 
 import indrnn.lasagne as lasagne
-from indrnn.checkpoint import (CheckpointError, CheckpointWriteError,
-                               Checkpointer)
+from indrnn.checkpoint import CheckpointError, Checkpointer
 from indrnn.data import ntu
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
-                             float32_unless_configured, train_loop,
-                             weight_decay)
+                             run_command, train_loop, weight_decay)
 
 from experiments import Indrnn_action_network as action_network
 from experiments import opts
@@ -918,18 +916,7 @@ def main(argv=None):
              'confusion_png': base + '_confusion.png', 'argv': list(argv),
              'name': name}
     log = ProgressLog(args.log or base + '.log')
-    old_rng = lasagne.random.get_rng()
-    try:
-        with float32_unless_configured():
-            state = _run(args, log, paths)
-    except (CheckpointError, CheckpointWriteError) as exc:
-        print('error: %s' % exc, file=sys.stderr)
-        return 1
-    finally:
-        lasagne.random.set_rng(old_rng)
-    if state.signal is not None:
-        return 128 + state.signal
-    return 1 if state.stop_reason == 'diverged' else 0
+    return run_command(lambda: _run(args, log, paths))
 
 
 if __name__ == '__main__':

@@ -45,13 +45,12 @@ from indrnn.indrnn import IndRNNLayer
 from indrnn.lasagne.layers import (DenseLayer, Gate, InputLayer, LSTMLayer,
                                    RecurrentLayer)
 from indrnn.lasagne.nonlinearities import rectify, tanh
-from indrnn.checkpoint import (CheckpointError, CheckpointWriteError,
-                               Checkpointer)
+from indrnn.checkpoint import Checkpointer
 from experiments._flags import (add_checkpoint_flags, nonnegative_float32,
                                nonnegative_int, positive_float32,
                                positive_int, resume_command)
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
-                             float32_unless_configured, train_loop)
+                             run_command, train_loop)
 
 __all__ = [
     "FEATURE_SIZE",
@@ -462,18 +461,7 @@ def main(argv=None):
     if argv is None:
         argv = sys.argv[1:]
     args = make_parser().parse_args(argv)
-    old_rng = lasagne.random.get_rng()
-    try:
-        with float32_unless_configured():
-            state = _run(args, argv)
-    except (CheckpointError, CheckpointWriteError) as exc:
-        print('error: %s' % exc, file=sys.stderr)
-        return 1
-    finally:
-        lasagne.random.set_rng(old_rng)
-    if state.signal is not None:
-        return 128 + state.signal
-    return 1 if state.stop_reason == "diverged" else 0
+    return run_command(lambda: _run(args, argv))
 
 
 if __name__ == '__main__':

@@ -58,10 +58,9 @@ from indrnn import deep
 from indrnn.data import mnist
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.checkpoint import (CheckpointError, CheckpointMismatchError,
-                               CheckpointWriteError, Checkpointer)
+                               Checkpointer)
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
-                             float32_unless_configured, train_loop,
-                             weight_decay)
+                             run_command, train_loop, weight_decay)
 from experiments._flags import (NETS, add_checkpoint_flags,
                                add_deep_options, nonnegative_float32,
                                nonnegative_int, positive_float32,
@@ -966,21 +965,8 @@ def main(argv=None):
     if argv is None:
         argv = sys.argv[1:]
     args = make_main_parser().parse_args(argv)
-    old_rng = lasagne.random.get_rng()
-    try:
-        with float32_unless_configured():
-            state = _run(args, argv)
-    except mnist.MNISTError as exc:
-        print('error: %s' % exc, file=sys.stderr)
-        return 2
-    except (CheckpointError, CheckpointWriteError) as exc:
-        print('error: %s' % exc, file=sys.stderr)
-        return 1
-    finally:
-        lasagne.random.set_rng(old_rng)
-    if state.signal is not None:
-        return 128 + state.signal
-    return 1 if state.stop_reason == 'diverged' else 0
+    return run_command(lambda: _run(args, argv),
+                       data_errors=(mnist.MNISTError,))
 
 
 if __name__ == '__main__':

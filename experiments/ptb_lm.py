@@ -51,7 +51,6 @@ import dataclasses
 import json
 import math
 import os
-import sys
 import time
 from typing import Callable
 
@@ -64,7 +63,7 @@ from indrnn.data import ptb
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.legacy import save_legacy_params
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
-                             float32_unless_configured, weight_decay)
+                             run_command, weight_decay)
 
 __all__ = [
     "DataTooShortError",
@@ -839,13 +838,5 @@ def main(spec, argv=None):
         ptb_lm.main(cptb.SPEC, ['--max_steps', '10'])
     """
     args = spec.make_parser().parse_args(argv)
-    old_rng = lasagne.random.get_rng()
-    try:
-        with float32_unless_configured():
-            result = train(spec, args)
-    except (ptb.PTBDataError, DataTooShortError) as e:
-        print("error: %s" % e, file=sys.stderr)
-        return 2
-    finally:
-        lasagne.random.set_rng(old_rng)
-    return 1 if result["stop_reason"] == "diverged" else 0
+    return run_command(lambda: train(spec, args),
+                       data_errors=(ptb.PTBDataError, DataTooShortError))

@@ -20,6 +20,7 @@ network, its batches and its evaluation and schedule hooks.
 import contextlib
 import math
 import os
+import sys
 import signal
 import threading
 import time
@@ -44,6 +45,7 @@ __all__ = [
     "TrainState",
     "train_loop",
     "float32_unless_configured",
+    "run_command",
 ]
 
 #: Name of the IndRNN recurrent weights; the original loops clip, and the
@@ -645,3 +647,57 @@ def float32_unless_configured():
     else:
         with pytensor.config.change_flags(floatX="float32"):
             yield
+
+
+def run_command(run, data_errors=()):
+    """Run an experiment's body as its command line does; return the exit
+    status.
+
+    Every experiment's ``main`` does the same around its training: float32
+    unless the user chose ``floatX`` (:func:`float32_unless_configured`),
+    the package's random source restored afterwards, errors the user can
+    act on printed as one line instead of a traceback, and the outcome
+    turned into an exit status.
+
+    Parameters
+    ----------
+    run : callable
+        ``run()`` trains and returns the final :class:`TrainState`, or a
+        dict with a ``"stop_reason"`` entry.
+    data_errors : tuple of exception classes
+        Errors about the data set (missing or corrupt files): exit status 2.
+
+    Returns
+    -------
+    int
+        0 on success; 1 if the loss diverged or a checkpoint could not be
+        read or written; 2 for ``data_errors``; 128 + the signal number if
+        stopped by SIGINT or SIGTERM.
+
+    Examples
+    --------
+    >>> run_command(lambda: {"stop_reason": "max_steps"})
+    0
+    >>> run_command(lambda: {"stop_reason": "diverged"})
+    1
+    """
+    from .checkpoint import CheckpointError, CheckpointWriteError
+    old_rng = lasagne.random.get_rng()
+    try:
+        with float32_unless_configured():
+            outcome = run()
+    except tuple(data_errors) as exc:
+        print("error: %s" % exc, file=sys.stderr)
+        return 2
+    except (CheckpointError, CheckpointWriteError) as exc:
+        print("error: %s" % exc, file=sys.stderr)
+        return 1
+    finally:
+        lasagne.random.set_rng(old_rng)
+    if isinstance(outcome, dict):
+        signal, stop_reason = None, outcome.get("stop_reason")
+    else:
+        signal, stop_reason = outcome.signal, outcome.stop_reason
+    if signal is not None:
+        return 128 + signal
+    return 1 if stop_reason == "diverged" else 0

@@ -273,3 +273,45 @@ def test_step_hook_runs_after_each_step_and_its_report(tmp_path):
     assert seen == [(1, 0), (2, 1), (3, 1), (4, 2), (5, 2)]
     assert lrs == pytest.approx([1e-2] * 3 + [1e-3] * 2)
     assert state.stop_reason == 'schedule' and state.step == 5
+
+
+def test_run_command_exit_statuses_and_cleanup(capsys):
+    from types import SimpleNamespace
+
+    from indrnn.checkpoint import CheckpointError
+    from indrnn.training import run_command
+
+    class DataMissing(OSError):
+        pass
+
+    def state(stop_reason, signal=None):
+        return SimpleNamespace(stop_reason=stop_reason, signal=signal)
+
+    old = lasagne.random.get_rng()
+    seen = {}
+
+    def run():
+        # float32 inside, and the random source may be replaced by the run
+        seen['floatX'] = pytensor.config.floatX
+        lasagne.random.set_rng(np.random.RandomState(0))
+        return state('max_steps')
+
+    assert run_command(run) == 0
+    assert seen['floatX'] == 'float32'
+    assert lasagne.random.get_rng() is old
+    assert run_command(lambda: state('diverged')) == 1
+    assert run_command(lambda: state('signal', signal=15)) == 128 + 15
+    assert run_command(lambda: {'stop_reason': 'diverged'}) == 1
+
+    def fails(exc):
+        def run():
+            raise exc
+        return run
+
+    assert run_command(fails(DataMissing('no files in data/')),
+                       data_errors=(DataMissing,)) == 2
+    assert run_command(fails(CheckpointError('truncated ck.h5'))) == 1
+    err = capsys.readouterr().err
+    assert 'error: no files in data/' in err and 'truncated ck.h5' in err
+    with pytest.raises(DataMissing):
+        run_command(fails(DataMissing('x')))
