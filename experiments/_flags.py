@@ -36,6 +36,7 @@ __all__ = [
     "nonnegative_float32",
     "probability",
     "probability_float32",
+    "checkpoint_interval",
     "add_checkpoint_flags",
     "resume_command",
     "NETS",
@@ -219,6 +220,34 @@ Examples
 """
 
 
+def checkpoint_interval(text):
+    """``--checkpoint_every``: steps (``500``) or a time (``30m``, ``1.5h``).
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    indrnn.training.CheckpointInterval
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        When ``text`` is neither.
+
+    Examples
+    --------
+    >>> checkpoint_interval('30m')
+    CheckpointInterval(minutes=30.0)
+    """
+    from indrnn.training import CheckpointInterval
+    try:
+        return CheckpointInterval.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_checkpoint_flags(parser, folder_help='the output folder'):
     """Add ``--checkpoint_every``, ``--keep_checkpoints`` and ``--resume``.
 
@@ -239,11 +268,11 @@ def add_checkpoint_flags(parser, folder_help='the output folder'):
     >>> args.checkpoint_every, args.keep_checkpoints, args.resume
     (None, 3, None)
     """
-    parser.add_argument('--checkpoint_every', type=positive_int,
-                        default=None,
-                        help='write a checkpoint every this many batches to '
-                             '%s (default: none, unless --resume is given)'
-                             % folder_help)
+    parser.add_argument('--checkpoint_every', type=checkpoint_interval,
+                        default=None, metavar='N|TIME',
+                        help='write a checkpoint every N batches, or every '
+                             'TIME (30m, 1.5h, 90s), to %s (default: none, '
+                             'unless --resume is given)' % folder_help)
     parser.add_argument('--keep_checkpoints', type=positive_int, default=3,
                         help='how many of the latest checkpoints to keep '
                              '(the best one is kept besides)')

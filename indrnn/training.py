@@ -15,11 +15,13 @@ network, its batches and its evaluation and schedule hooks.
 - :func:`weight_decay` is the L2 penalty of the ``--use_weightdecay_nohiddenW``
   flag.
 - :func:`compile_train_fn` / :func:`compile_test_fn` build the functions.
-- :func:`train_loop` runs the loop; :class:`ProgressLog` prints and logs.
+- :func:`train_loop` runs the loop; :class:`ProgressLog` prints and logs;
+  :class:`CheckpointInterval` says when a checkpoint is due.
 """
 import contextlib
 import math
 import os
+import re
 import sys
 import signal
 import threading
@@ -43,6 +45,7 @@ __all__ = [
     "compile_test_fn",
     "ProgressLog",
     "TrainState",
+    "CheckpointInterval",
     "train_loop",
     "float32_unless_configured",
     "run_command",
@@ -409,6 +412,121 @@ def _fmt(value):
         else str(value)
 
 
+class CheckpointInterval:
+    """How often a run writes checkpoints: every so many steps or minutes.
+
+    The value of ``--checkpoint_every``: ``'500'`` (steps) or ``'30m'``
+    (minutes; ``'30min'``, ``'1.5h'`` and ``'90s'`` work too). Step
+    intervals fall on multiples of ``steps``, so an interrupted and resumed
+    run writes its checkpoints at the same steps as an uninterrupted one;
+    time intervals count from the last checkpoint written (or the start).
+    Either way only when files are written changes, never the training.
+
+    Parameters
+    ----------
+    steps : int, optional
+        Steps between checkpoints.
+    minutes : float, optional
+        Minutes between checkpoints (exactly one of the two).
+    clock : callable
+        Seconds, monotonic (``time.monotonic``); replaceable for tests.
+
+    Examples
+    --------
+    >>> every = CheckpointInterval.parse('500')
+    >>> every, every.due(1000), every.due(1001)
+    (CheckpointInterval(steps=500), True, False)
+    >>> CheckpointInterval.parse('1.5h')
+    CheckpointInterval(minutes=90.0)
+    """
+
+    _UNITS = {"s": 1. / 60, "sec": 1. / 60, "m": 1., "min": 1.,
+              "h": 60., "hr": 60.}
+
+    def __init__(self, steps=None, minutes=None, clock=time.monotonic):
+        if (steps is None) == (minutes is None):
+            raise ValueError("give exactly one of steps and minutes")
+        if steps is not None and (int(steps) != steps or steps < 1):
+            raise ValueError("steps must be a positive integer, got %r"
+                             % (steps,))
+        if minutes is not None and not (math.isfinite(minutes)
+                                        and minutes > 0):
+            raise ValueError("minutes must be positive, got %r"
+                             % (minutes,))
+        self.steps = None if steps is None else int(steps)
+        self.minutes = None if minutes is None else float(minutes)
+        self.clock = clock
+        self.mark()
+
+    @classmethod
+    def parse(cls, text):
+        """Read ``'500'`` (steps) or ``'30m'``, ``'1.5h'``, ``'90s'``.
+
+        Parameters
+        ----------
+        text : str
+
+        Returns
+        -------
+        CheckpointInterval
+
+        Raises
+        ------
+        ValueError
+            Naming what is accepted.
+        """
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*"
+                         r"([a-zA-Z]*)\s*", str(text))
+        unit = m.group(2).lower() if m else None
+        if m is None or (unit and unit not in cls._UNITS):
+            raise ValueError(
+                "expected a number of steps (500) or a time (30m, 1.5h, "
+                "90s), got %r" % (text,))
+        if not unit:
+            value = float(m.group(1))
+            if value != int(value) or value < 1:
+                raise ValueError("a number of steps must be a positive "
+                                 "integer, got %r" % (text,))
+            return cls(steps=int(value))
+        minutes = float(m.group(1)) * cls._UNITS[unit]
+        if not minutes > 0:
+            raise ValueError("a time must be positive, got %r" % (text,))
+        return cls(minutes=minutes)
+
+    @classmethod
+    def coerce(cls, value):
+        """None, an int (steps), a string or a CheckpointInterval.
+
+        Parameters
+        ----------
+        value : None, int, str or CheckpointInterval
+
+        Returns
+        -------
+        CheckpointInterval or None
+        """
+        if value is None or isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            return cls.parse(value)
+        return cls(steps=value)
+
+    def due(self, step):
+        """bool: whether a checkpoint is due after ``step``."""
+        if self.steps is not None:
+            return step % self.steps == 0
+        return self.clock() - self._last >= 60. * self.minutes
+
+    def mark(self):
+        """Note that a checkpoint was just written (restarts the clock)."""
+        self._last = self.clock()
+
+    def __repr__(self):
+        if self.steps is not None:
+            return "CheckpointInterval(steps=%d)" % self.steps
+        return "CheckpointInterval(minutes=%r)" % self.minutes
+
+
 def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
                report_every=100, evaluate=None, schedule=None,
                max_steps=None, log=None, save_path=None, save_layer=None,
@@ -463,8 +581,9 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         checkpoint) and when the run is interrupted by a signal. A
         :class:`~indrnn.checkpoint.CheckpointWriteError` is logged and
         raised; earlier checkpoints stay intact.
-    checkpoint_every : int, optional
-        Steps between checkpoints (None: only at the end and on signals).
+    checkpoint_every : int, str or CheckpointInterval, optional
+        Steps (an int) or a :class:`CheckpointInterval` (steps or minutes)
+        between checkpoints (None: only at the end and on signals).
     resume : dict, optional
         Loop state from :meth:`Checkpointer.load
         <indrnn.checkpoint.Checkpointer.load>`: the step, learning rate,
@@ -505,6 +624,7 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         sums[:] = resume["sums"]
         count = int(resume["count"])
     checkpointed = [state.step if resume is not None else None]
+    checkpoint_every = CheckpointInterval.coerce(checkpoint_every)
 
     def loop_state():
         # Floats survive JSON exactly (repr round-trips float64, and the
@@ -521,6 +641,8 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
             log("checkpoint at step %d failed: %s" % (state.step, exc))
             raise
         checkpointed[0] = state.step
+        if checkpoint_every is not None:
+            checkpoint_every.mark()
         return path
 
     signals = []
@@ -579,10 +701,16 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
                 name, value = bad[0]
                 state.stop = True
                 state.stop_reason = "diverged"
+                kept = ""
+                if checkpointer is not None:
+                    kept = (" The last good checkpoint is %s."
+                            % checkpointer.last_path
+                            if checkpointer.last_path else
+                            " No checkpoint was written before it.")
                 log("%s detected in %s at step %d (learning rate %s); "
-                    "stopping, parameters not saved."
+                    "stopping, parameters not saved.%s"
                     % ("NaN" if math.isnan(value) else "Inf", name,
-                       state.step, _fmt(state.learning_rate)))
+                       state.step, _fmt(state.learning_rate), kept))
                 break
             sums += values
             count += 1
@@ -594,8 +722,8 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
                     checkpointer.update_best(state.metrics, loop_state())
             if step_hook is not None:
                 step_hook(state)
-            if checkpointer is not None and checkpoint_every and \
-                    state.step % checkpoint_every == 0:
+            if checkpointer is not None and checkpoint_every is not None \
+                    and checkpoint_every.due(state.step):
                 write_checkpoint()
             if signals:
                 state.signal = signals[0]

@@ -11,7 +11,8 @@ from indrnn.indrnn import IndRNNLayer
 from indrnn.lasagne.layers import (BatchNormLayer, DenseLayer, InputLayer,
                                    get_all_param_values, get_all_params)
 from indrnn.legacy import load_legacy_params
-from indrnn.training import (ProgressLog, clip_recurrent_weights_updates,
+from indrnn.training import (CheckpointInterval, ProgressLog,
+                             clip_recurrent_weights_updates,
                              compile_train_fn, train_loop, weight_decay)
 
 # Pure graph equivalence checks: the Python linker compiles fastest, and
@@ -315,3 +316,92 @@ def test_run_command_exit_statuses_and_cleanup(capsys):
     assert 'error: no files in data/' in err and 'truncated ck.h5' in err
     with pytest.raises(DataMissing):
         run_command(fails(DataMissing('x')))
+
+
+# ------------------------------------------------- checkpoint intervals
+
+@pytest.mark.parametrize('text, steps, minutes', [
+    ('500', 500, None), (' 7 ', 7, None), ('30m', None, 30.0),
+    ('30min', None, 30.0), ('1.5h', None, 90.0), ('90s', None, 1.5),
+    ('2.5M', None, 2.5)])
+def test_checkpoint_interval_parses_steps_and_times(text, steps, minutes):
+    every = CheckpointInterval.parse(text)
+    assert (every.steps, every.minutes) == (steps, minutes)
+
+
+@pytest.mark.parametrize('text', ['0', '-3', '2.5', 'abc', '10 days', '0m',
+                                  '', 'm'])
+def test_checkpoint_interval_refuses_nonsense(text):
+    with pytest.raises(ValueError):
+        CheckpointInterval.parse(text)
+
+
+def test_checkpoint_interval_by_time_counts_from_the_last_checkpoint():
+    now = [100.0]
+    every = CheckpointInterval(minutes=2, clock=lambda: now[0])
+    assert not every.due(1)
+    now[0] += 119.9
+    assert not every.due(2)
+    now[0] += 0.1
+    assert every.due(3)
+    every.mark()
+    assert not every.due(4)
+    now[0] += 120
+    assert every.due(5)
+
+
+class _RecordingCheckpointer:
+    """Stands in for indrnn.checkpoint.Checkpointer: records the steps."""
+    last_path = None
+
+    def __init__(self):
+        self.steps = []
+
+    def save(self, loop_state, best=False):
+        self.steps.append(loop_state['step'])
+        return 'ckpt-%d' % loop_state['step']
+
+    def update_best(self, metrics, loop_state):
+        return None
+
+    def resume_hint(self, path):
+        return ''
+
+
+def test_loop_writes_checkpoints_by_steps_or_by_time():
+    ckpt = _RecordingCheckpointer()
+    train_loop(fake_steps([[0.5]] * 10), lambda: None, 1e-3,
+               report_every=100, max_steps=10, log=ProgressLog(None, None),
+               checkpointer=ckpt, checkpoint_every='4', handle_signals=False)
+    assert ckpt.steps == [4, 8, 10]
+
+    # Every 3 "minutes" of a clock that each step moves on by one minute.
+    now = [0.0]
+
+    def step(batch, lr):
+        now[0] += 60.0
+        return [0.5]
+    ckpt = _RecordingCheckpointer()
+    train_loop(step, lambda: None, 1e-3, report_every=100, max_steps=10,
+               log=ProgressLog(None, None), checkpointer=ckpt,
+               checkpoint_every=CheckpointInterval(minutes=3,
+                                                   clock=lambda: now[0]),
+               handle_signals=False)
+    assert ckpt.steps == [3, 6, 9, 10]
+
+
+def test_divergence_names_the_last_good_checkpoint(tmp_path):
+    from indrnn.checkpoint import Checkpointer
+    out = DenseLayer(InputLayer((None, 2)), 1)
+    ckpt = Checkpointer(str(tmp_path), out, keep=5)
+    log_path = tmp_path / 'run.log'
+    values = [[0.5]] * 5 + [[float('nan')]]
+    state = train_loop(fake_steps(values), lambda: None, 1e-3,
+                       report_every=100, checkpointer=ckpt,
+                       checkpoint_every=2, handle_signals=False,
+                       log=ProgressLog(str(log_path), print_fn=None))
+    assert state.stop_reason == 'diverged' and state.step == 6
+    good = ckpt.path_for(4)
+    assert ckpt.list() == [ckpt.path_for(2), good]
+    assert 'NaN detected in loss at step 6' in log_path.read_text()
+    assert 'The last good checkpoint is %s.' % good in log_path.read_text()

@@ -84,3 +84,13 @@ def test_converters():
     with pytest.raises(argparse.ArgumentTypeError, match='greater than 0'):
         _flags.positive_float32('0')
     assert _flags.nonnegative_float('0') == 0.0
+
+
+@pytest.mark.parametrize('script', sorted(set(PARSERS) - {'ptb_char',
+                                                          'ptb_word'}))
+def test_checkpoint_every_takes_steps_or_a_time(script):
+    parser = PARSERS[script]()
+    assert parser.parse_args(['--checkpoint_every', '250']) \
+        .checkpoint_every.steps == 250
+    assert parser.parse_args(['--checkpoint_every', '45m']) \
+        .checkpoint_every.minutes == 45.0
