@@ -63,7 +63,6 @@ Convert the skeletons, then train with the paper's cross-subject flags::
 (('train_CV_ntus', 'test_CV_ntus'), 128, 5)
 """
 import argparse
-import base64
 import csv
 import json
 import math
@@ -75,14 +74,16 @@ import pytensor
 import pytensor.tensor as pt
 
 import indrnn.lasagne as lasagne
-from indrnn.checkpoint import CheckpointError, Checkpointer
+from indrnn.checkpoint import (CheckpointError, CheckpointMismatchError,
+                               Checkpointer, check_config)
 from indrnn.data import ntu
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
                              run_command, train_loop, weight_decay)
 
 from experiments import Indrnn_action_network as action_network
 from experiments import opts
-from experiments._flags import add_checkpoint_flags, resume_command
+from experiments._flags import (DEEP_OPTIONS, add_checkpoint_flags,
+                                resume_command)
 
 __all__ = [
     "SAVE_NAME",
@@ -559,27 +560,16 @@ def _csv_value(value):
     return '' if value is None else value
 
 
-#: Flags that must equal the checkpoint's on ``--resume`` (the deep
-#: network's options change the parameters, which are checked anyway).
+#: Flags that must equal the checkpoint's on ``--resume``, checked before
+#: anything is built. The Deep IndRNN options are among them: most change
+#: the parameters' shapes, which would be refused anyway but naming a
+#: parameter, and some (the dropout rates) change nothing that is checked.
 CONFIG_KEYS = ('lr', 'batch_size', 'seq_len', 'num_layers', 'hidden_units',
                'test_CV', 'use_weightdecay_nohiddenW', 'decayrate',
                'use_bn_afterrnn', 'ini_in2hid', 'constrain_U', 'MAG',
                'rotation_aug', 'eval_fold', 'ini_b', 'end_rate',
                'use_dropout', 'droprate', 'rec_drop', 'drop_layers',
-               'conv_drop')
-
-
-def _encode_arrays(arrays):
-    """Arrays as JSON-able dicts, exactly (raw bytes in base64)."""
-    return [{'dtype': a.dtype.str, 'shape': list(a.shape),
-             'data': base64.b64encode(np.ascontiguousarray(a).tobytes())
-             .decode('ascii')} for a in arrays]
-
-
-def _decode_arrays(items):
-    return [np.frombuffer(base64.b64decode(d['data']),
-                          dtype=np.dtype(d['dtype'])).reshape(d['shape'])
-            .copy() for d in items]
+               'conv_drop') + tuple(DEEP_OPTIONS)
 
 
 class _ResumableHandler(ntu.BatchHandler):
@@ -634,18 +624,41 @@ class _ResumableHandler(ntu.BatchHandler):
         return batch
 
 
-def _saved_seed(path):
-    """The seed of the run saved in the checkpoint ``path``."""
+def _saved_seed(path, args):
+    """The seed of the run saved in the checkpoint ``path``, after checking
+    that ``args`` match its :data:`CONFIG_KEYS`."""
     # Read before the network exists (it fixes the data split and the
     # dropout seeds, which a checkpoint cannot restore), so
     # load_checkpoint, which validates against the network, cannot be used
-    # yet; _read_hdf5 is its reader.
-    from indrnn.checkpoint import _read_hdf5
-    schedule = _read_hdf5(path)['loop'].get('schedule') or {}
+    # yet. The flags are checked here too, so a mismatch is refused before
+    # the data are read and the network compiled.
+    info = check_config(path, args, CONFIG_KEYS)
+    schedule = info['schedule'] or {}
     if 'seed' not in schedule:
         raise CheckpointError('checkpoint %s was not written by '
                               'experiments.Indrnn_action_train' % path)
+    if 'best_params' in schedule:
+        # Written before the best parameters moved to the arrays slot.
+        raise CheckpointError('checkpoint %s was written by an earlier '
+                              'version of this script (best parameters in '
+                              'JSON) and cannot be resumed' % path)
     return int(schedule['seed'])
+
+
+def _restore_best_params(path, arrays, current):
+    """The best parameters saved in the arrays slot, or None; checked
+    against the network's ``current`` values (the parameters themselves
+    are checked by the checkpoint's loader)."""
+    best = arrays.get('best_params')
+    if best is None:
+        return None
+    if len(best) != len(current) or any(
+            b.shape != c.shape or b.dtype != c.dtype
+            for b, c in zip(best, current)):
+        raise CheckpointMismatchError(
+            'checkpoint %s: its best parameters do not fit this network'
+            % path)
+    return best
 
 
 def _data_rngs(seed):
@@ -680,7 +693,7 @@ def _open_data(args, log):
 def _run(args, log, paths):
     seed = args.seed
     if args.resume:
-        seed = _saved_seed(args.resume)
+        seed = _saved_seed(args.resume, args)
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2 ** 32))
     log(args)
@@ -750,12 +763,11 @@ def _train_and_test(args, log, paths, seed, train_data, test_data, handlers):
     earlier = []    # reports before the resumed checkpoint
     live = {}
     saved = {}
+    saved_arrays = {}
 
     def get_state():
         state = live.get('loop')
         return {'seed': seed, 'best': schedule.best, 'count': schedule.count,
-                'best_params': None if schedule.best_params is None
-                else _encode_arrays(schedule.best_params),
                 'train_batches': dh_train.state,
                 'eval_batches': dh_eval.state, 'evals': evals,
                 'history': earlier + (state.history if state else [])}
@@ -766,14 +778,20 @@ def _train_and_test(args, log, paths, seed, train_data, test_data, handlers):
             os.path.join(args.out, paths['name'] + '_checkpoints'), out,
             train_fn, args=args, keep=args.keep_checkpoints,
             get_state=get_state, set_state=saved.update,
+            # The best parameters, exactly, as HDF5 datasets; absent until
+            # an evaluation beats the initial best of 0.
+            get_arrays=lambda: ({} if schedule.best_params is None else
+                                {'best_params': schedule.best_params}),
+            set_arrays=saved_arrays.update,
             resume_command=resume_command(
                 'experiments.Indrnn_action_train', paths['argv']))
         if args.resume:
             resume = checkpointer.load(args.resume, config_keys=CONFIG_KEYS)
             log('resumed from', args.resume, 'at step', resume['step'])
             schedule.best, schedule.count = saved['best'], saved['count']
-            if saved['best_params'] is not None:
-                schedule.best_params = _decode_arrays(saved['best_params'])
+            schedule.best_params = _restore_best_params(
+                args.resume, saved_arrays,
+                lasagne.layers.get_all_param_values(out))
             dh_train.restore(saved['train_batches'])
             dh_eval.restore(saved['eval_batches'])
             evals.extend(saved['evals'])

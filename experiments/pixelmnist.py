@@ -58,10 +58,10 @@ from indrnn import deep
 from indrnn.data import mnist
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.checkpoint import (CheckpointError, CheckpointMismatchError,
-                               Checkpointer)
+                               Checkpointer, check_config)
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
                              run_command, train_loop, weight_decay)
-from experiments._flags import (NETS, add_checkpoint_flags,
+from experiments._flags import (DEEP_OPTIONS, NETS, add_checkpoint_flags,
                                add_deep_options, nonnegative_float32,
                                nonnegative_int, positive_float32,
                                positive_int, resume_command)
@@ -656,7 +656,13 @@ def evaluate_test_set(eval_fn, test_batches):
 def _jsonable(value):
     if isinstance(value, np.generic):
         return value.item()
-    return value
+    if value is None or isinstance(value, (bool, int, float, str, list,
+                                           tuple, dict)):
+        return value
+    # What JSON has no type for (the CheckpointInterval of
+    # --checkpoint_every) is written as its text; returned unchanged, it
+    # makes json.dump fail ("Circular reference detected").
+    return str(value)
 
 
 def _write_reports(base, header, history):
@@ -703,16 +709,15 @@ def _load_data(args, log, permute=True):
 
 
 #: Flags that must equal the checkpoint's on ``--resume``: those that shape
-#: the network, the data or the training. The seeds need not: parameters,
-#: permutation, batch order and random states come from the checkpoint.
+#: the network, the data or the training, the Deep IndRNN options
+#: (``experiments._flags.DEEP_OPTIONS``) included; checked before anything
+#: is built. The seeds need not: parameters, permutation, batch order and
+#: random states come from the checkpoint.
 CONFIG_KEYS = ('model', 'num_layers', 'hidden_units', 'batch_size', 'lr',
                'ini', 'gradclipvalue', 'use_permute',
                'use_weightdecay_nohiddenW', 'decayrate', 'ini_b', 'MAG',
-               'use_bn_afterrnn', 'eval_every', 'subset', 'test_subset',
-               'net', 'num_blocks', 'growth_rate', 'block_config',
-               'num_first', 'bn_size', 'add_last_layer', 'bn_location',
-               'u_lastlayer_ini', 'dropout', 'dropout_sec', 'dropout_trans',
-               'dropout_first')
+               'use_bn_afterrnn', 'eval_every', 'subset',
+               'test_subset') + tuple(DEEP_OPTIONS)
 
 
 class _TrainBatchState:
@@ -766,18 +771,22 @@ class _TrainBatchState:
         return batch, self.snapshot()
 
 
-def _saved_seed(path):
-    """The seed of the run saved in the checkpoint ``path``.
+def _saved_seed(path, args):
+    """The seed of the run saved in the checkpoint ``path``, after checking
+    that ``args`` match its :data:`CONFIG_KEYS`.
 
     Raises
     ------
     indrnn.checkpoint.CheckpointError
         Unreadable file, or not a checkpoint of this script.
+    indrnn.checkpoint.CheckpointMismatchError
+        A flag of :data:`CONFIG_KEYS` differs (named in the message).
     """
     # Read before the network exists, so load_checkpoint (which validates
-    # against the network) cannot be used; _read_hdf5 is its reader.
-    from indrnn.checkpoint import _read_hdf5
-    schedule = _read_hdf5(path)['loop'].get('schedule') or {}
+    # against the network) cannot be used yet. The flags are checked here
+    # too, so that a mismatch is refused before the data are loaded and the
+    # network compiled.
+    schedule = check_config(path, args, CONFIG_KEYS)['schedule'] or {}
     if 'seed' not in schedule:
         raise CheckpointError('checkpoint %s was not written by '
                               'experiments.pixelmnist' % path)
@@ -794,7 +803,7 @@ def _run(args, argv):
         # The seed also fixes what a checkpoint cannot restore: the seeds
         # the dropout layers draw when the network is built. So a resumed
         # run takes the checkpoint's, before anything is built.
-        seed = _saved_seed(args.resume)
+        seed = _saved_seed(args.resume, args)
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2 ** 32))
     if args.permute_seed is None:

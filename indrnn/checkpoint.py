@@ -13,6 +13,9 @@ A checkpoint is one HDF5 file (written with h5py) holding
 - the state of the caller's ``numpy.random.RandomState`` objects (data
   generation, shuffling);
 - the training loop's state and the caller's schedule state, as JSON;
+- named lists of arrays the caller keeps besides the network (e.g. the
+  best-so-far parameters of a schedule that restores them), as HDF5
+  datasets ``arrays/<name>/<i>`` of exact dtype and shape;
 - the argument namespace (JSON) and ``indrnn.__version__``.
 
 Files are written atomically: to a temporary file in the same folder,
@@ -23,6 +26,8 @@ first parameter that does not match.
 
 :class:`Checkpointer` adds the bookkeeping of a run: numbered files, the
 last ``keep`` of them kept, and a separate best one.
+:func:`read_checkpoint` reads a file without a network (e.g. to get the
+seed a run must build its network with before it can load the rest).
 """
 import json
 import os
@@ -40,12 +45,15 @@ __all__ = [
     "training_state_variables",
     "save_checkpoint",
     "load_checkpoint",
+    "read_checkpoint",
+    "check_config",
     "Checkpointer",
 ]
 
 #: Value of the ``format`` attribute of every checkpoint file.
 FORMAT = "indrnn-checkpoint"
-_FORMAT_VERSION = 1
+# 2 added the ``arrays`` group; version 1 files (without it) still load.
+_FORMAT_VERSION = 2
 
 
 class CheckpointError(Exception):
@@ -170,6 +178,14 @@ def _write_hdf5(path, contents):
             ds.attrs["pos"] = int(pos)
             ds.attrs["has_gauss"] = int(has_gauss)
             ds.attrs["cached_gaussian"] = float(gauss)
+        group = f.create_group("arrays")
+        # HDF5 lists a group's members alphabetically; the names' order
+        # is kept separately so the dict comes back in the order given.
+        group.attrs["order"] = json.dumps(list(contents["arrays"]))
+        for name, values in contents["arrays"].items():
+            sub = group.create_group(name)
+            for i, value in enumerate(values):
+                sub.create_dataset("%06d" % i, data=value)
         f.flush()
     # h5py has closed the file; fsync its bytes to the disk.
     fd = os.open(path, os.O_RDONLY)
@@ -193,8 +209,39 @@ def _fsync_folder(folder):
         os.close(fd)
 
 
+def _check_arrays(arrays):
+    """``arrays`` as ``{name: [ndarray, ...]}`` copies; ValueError for
+    what HDF5 cannot hold exactly."""
+    if arrays is None:
+        return {}
+    if not isinstance(arrays, dict):
+        raise ValueError("arrays must be a dict {name: list of arrays}, "
+                         "got %s" % type(arrays).__name__)
+    out = {}
+    for name, values in arrays.items():
+        if (not isinstance(name, str) or not name or "/" in name
+                or name in (".", "..")):
+            raise ValueError("arrays: name %r is not usable as an HDF5 "
+                             "group name (a non-empty str without '/')"
+                             % (name,))
+        if isinstance(values, np.ndarray) or not hasattr(values, "__iter__"):
+            raise ValueError("arrays[%r] must be a list of arrays, got %s"
+                             % (name, type(values).__name__))
+        converted = []
+        for i, value in enumerate(values):
+            # np.array copies: what is saved is the value at save time.
+            value = np.array(value)
+            if value.dtype.kind not in "biufc":
+                raise ValueError("arrays[%r][%d] has dtype %s; only bool, "
+                                 "integer, float and complex arrays are "
+                                 "saved" % (name, i, value.dtype))
+            converted.append(value)
+        out[name] = converted
+    return out
+
+
 def save_checkpoint(path, layer, train_fn=None, rngs=(), state=None,
-                    args=None):
+                    args=None, arrays=None):
     """Write a checkpoint atomically.
 
     Parameters
@@ -213,6 +260,12 @@ def save_checkpoint(path, layer, train_fn=None, rngs=(), state=None,
         rate, counters...).
     args : argparse.Namespace or dict, optional
         The run's configuration, saved as JSON.
+    arrays : dict, optional
+        ``{name: list of numpy arrays}`` kept besides the network (e.g. a
+        schedule's best-so-far parameters), saved as HDF5 datasets with
+        their exact dtype and shape; :func:`load_checkpoint` returns them
+        as ``state['arrays']``. Names are non-empty and hold no ``/``;
+        dtypes are bool, integer, float or complex.
 
     Returns
     -------
@@ -223,6 +276,9 @@ def save_checkpoint(path, layer, train_fn=None, rngs=(), state=None,
     ------
     CheckpointWriteError
         When the file cannot be written; an existing ``path`` is unchanged.
+    ValueError
+        When ``arrays`` cannot be saved, or ``state`` has a key
+        ``'arrays'`` (reserved for the arrays on load); nothing is written.
 
     Examples
     --------
@@ -234,15 +290,22 @@ def save_checkpoint(path, layer, train_fn=None, rngs=(), state=None,
     True
     >>> load_checkpoint(path, net)['step']
     10
+    >>> _ = save_checkpoint(path, net, arrays={'best': [np.arange(3)]})
+    >>> load_checkpoint(path, net)['arrays']
+    {'best': [array([0, 1, 2])]}
     """
     from . import __version__
     from .lasagne.layers import get_all_params
+    if isinstance(state, dict) and "arrays" in state:
+        raise ValueError("state must not have a key 'arrays': load returns "
+                         "the arrays slot under it; pass arrays=...")
     params = get_all_params(layer)
     extra = training_state_variables(train_fn, layer) if train_fn else []
     contents = {
         "params": [(p.name, np.asarray(p.get_value())) for p in params],
         "state": [(v.name, np.asarray(v.get_value())) for v in extra],
         "rngs": [r.get_state() for r in rngs],
+        "arrays": _check_arrays(arrays),
         "json": {"state_json": _to_json(state or {}),
                  "args_json": _to_json(args),
                  "indrnn_version": __version__},
@@ -274,17 +337,44 @@ def save_checkpoint(path, layer, train_fn=None, rngs=(), state=None,
 
 
 def _read_hdf5(path):
-    """Read a checkpoint file into memory; raises CheckpointError."""
+    """Read a checkpoint file into memory; raises CheckpointError.
+
+    Returns a dict with ``params``, ``state`` (lists of (name, value)),
+    ``rngs``, ``arrays``, ``loop`` (the ``state`` given to
+    :func:`save_checkpoint`), ``args``, ``indrnn_version`` and
+    ``format_version``.
+    """
     import h5py
+    path = os.fspath(path)
     if not os.path.exists(path):
         raise CheckpointError("checkpoint %s does not exist" % path)
+    if not os.path.isfile(path):
+        raise CheckpointError("checkpoint %s is not a file" % path)
+    try:
+        # A file cut before its first bytes, or another format (a legacy
+        # .npz parameter file, say), has no HDF5 signature.
+        is_hdf5 = h5py.is_hdf5(path)
+    except OSError as exc:
+        raise CheckpointError("checkpoint %s cannot be read (%s)"
+                              % (path, exc)) from exc
+    if not is_hdf5:
+        raise CheckpointError(
+            "checkpoint %s is truncated or corrupt and cannot be read: it "
+            "is not an HDF5 file (%d bytes)" % (path, os.path.getsize(path)))
     try:
         with h5py.File(path, "r") as f:
             if f.attrs.get("format") != FORMAT:
                 raise CheckpointError(
                     "%s is an HDF5 file but not an indrnn checkpoint" % path)
+            version = int(f.attrs.get("format_version", 1))
+            if version > _FORMAT_VERSION:
+                raise CheckpointError(
+                    "checkpoint %s has format version %d; this indrnn "
+                    "reads versions up to %d" % (path, version,
+                                                 _FORMAT_VERSION))
             out = {key: str(f.attrs[key])
                    for key in ("state_json", "args_json", "indrnn_version")}
+            out["format_version"] = version
             for group_name in ("params", "state"):
                 group = f[group_name]
                 out[group_name] = [
@@ -299,9 +389,23 @@ def _read_hdf5(path):
                              int(ds.attrs["has_gauss"]),
                              float(ds.attrs["cached_gaussian"])))
             out["rngs"] = rngs
+            arrays = {}
+            if "arrays" in f:   # absent from version 1 files
+                group = f["arrays"]
+                order = json.loads(str(group.attrs["order"]))
+                if sorted(order) != sorted(group):
+                    raise CheckpointError(
+                        "checkpoint %s is corrupt: its arrays are %s, its "
+                        "list of them says %s"
+                        % (path, sorted(group), sorted(order)))
+                for name in order:
+                    # asarray: h5py gives 0-d datasets as numpy scalars.
+                    arrays[name] = [np.asarray(group[name][k][()])
+                                    for k in sorted(group[name])]
+            out["arrays"] = arrays
     except CheckpointError:
         raise
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, TypeError) as exc:
         # h5py reports truncated or overwritten files as OSError; missing
         # groups or attributes as KeyError.
         raise CheckpointError(
@@ -314,6 +418,141 @@ def _read_hdf5(path):
         raise CheckpointError("checkpoint %s is corrupt: %s"
                               % (path, exc)) from exc
     return out
+
+
+def read_checkpoint(path):
+    """Read a checkpoint without a network.
+
+    For what a run needs before it can build its network (the seed, the
+    schedule), for inspecting a file, or for evaluation code that sets the
+    parameters itself. Nothing is validated against a network; use
+    :func:`load_checkpoint` (or :meth:`Checkpointer.load`) to restore.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Checkpoint written by :func:`save_checkpoint` or
+        :class:`Checkpointer`.
+
+    Returns
+    -------
+    dict
+        ``'state'``: the ``state`` given to :func:`save_checkpoint`;
+        ``'loop'``, ``'schedule'``, ``'best_score'``: the entries of that
+        name of a :class:`Checkpointer` file's state (the loop state with
+        its ``'step'``, the ``get_state()`` dict, the best score; None
+        where absent);
+        ``'args'``: the saved arguments (dict or None);
+        ``'arrays'``: the arrays slot, ``{name: list of ndarray}`` (empty
+        for files written without it, including format version 1);
+        ``'params'``: the network's parameters, a list of (Lasagne name,
+        ndarray) in ``get_all_params`` order;
+        ``'indrnn_version'``: the version that wrote the file;
+        ``'format_version'``: the file format's version;
+        ``'path'``: ``path`` as a str.
+
+    Raises
+    ------
+    CheckpointError
+        The file is missing, truncated, corrupt or not a checkpoint; the
+        message names the path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from indrnn.lasagne.layers import InputLayer, DenseLayer
+    >>> net = DenseLayer(InputLayer((None, 3)), 2)
+    >>> ckpt = Checkpointer(tempfile.mkdtemp(), net,
+    ...                     get_state=lambda: {'seed': 7})
+    >>> info = read_checkpoint(ckpt.save({'step': 4}))
+    >>> info['loop']['step'], info['schedule']
+    (4, {'seed': 7})
+    >>> [(name, value.shape) for name, value in info['params']]
+    [('W', (3, 2)), ('b', (2,))]
+    >>> read_checkpoint('/nonexistent.h5')
+    Traceback (most recent call last):
+    ...
+    indrnn.checkpoint.CheckpointError: checkpoint /nonexistent.h5 does not ...
+    """
+    saved = _read_hdf5(path)
+    state = saved["loop"]
+    entries = state if isinstance(state, dict) else {}
+    return {
+        "state": state,
+        "loop": entries.get("loop"),
+        "schedule": entries.get("schedule"),
+        "best_score": entries.get("best_score"),
+        "args": saved["args"],
+        "arrays": saved["arrays"],
+        "params": [(name, np.asarray(value))
+                   for name, value in saved["params"]],
+        "indrnn_version": saved["indrnn_version"],
+        "format_version": saved["format_version"],
+        "path": os.fspath(path),
+    }
+
+
+def _check_args(path, saved_args, args, config_keys):
+    """Raise CheckpointMismatchError naming the first differing flag."""
+    current = json.loads(_to_json(args)) or {}
+    saved_args = saved_args or {}
+    for key in config_keys:
+        # Compared as JSON, as saved: tuples are lists, float32 floats.
+        if saved_args.get(key) != current.get(key):
+            raise CheckpointMismatchError(
+                "checkpoint %s does not match this configuration: "
+                "--%s is %r in the checkpoint and %r in this run"
+                % (path, key, saved_args.get(key), current.get(key)))
+
+
+def check_config(checkpoint, args, config_keys):
+    """Refuse a checkpoint whose saved arguments differ from ``args``.
+
+    What :func:`load_checkpoint` checks with its ``config_keys``, without
+    the network: a script can check its flags against a checkpoint before
+    it spends time building and compiling.
+
+    Parameters
+    ----------
+    checkpoint : str, os.PathLike or dict
+        The checkpoint file, or what :func:`read_checkpoint` returned.
+    args : argparse.Namespace or dict
+        This run's configuration.
+    config_keys : sequence of str
+        Names of the arguments that must be equal.
+
+    Returns
+    -------
+    dict
+        What :func:`read_checkpoint` returns for the checkpoint.
+
+    Raises
+    ------
+    CheckpointError
+        The file cannot be read.
+    CheckpointMismatchError
+        An argument differs; the message names the first as ``--<key>``
+        with both values.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from indrnn.lasagne.layers import InputLayer, DenseLayer
+    >>> net = DenseLayer(InputLayer((None, 3)), 2)
+    >>> path = os.path.join(tempfile.mkdtemp(), 'ckpt.h5')
+    >>> _ = save_checkpoint(path, net, args={'net': 'dense', 'seed': 1})
+    >>> check_config(path, {'net': 'dense', 'seed': 2}, ['net'])['args']
+    {'net': 'dense', 'seed': 1}
+    >>> try:
+    ...     check_config(path, {'net': 'residual'}, ['net'])
+    ... except CheckpointMismatchError as exc:
+    ...     print(str(exc).split(': ', 1)[1])
+    --net is 'dense' in the checkpoint and 'residual' in this run
+    """
+    info = checkpoint if isinstance(checkpoint, dict) \
+        else read_checkpoint(checkpoint)
+    _check_args(info["path"], info["args"], args, config_keys)
+    return info
 
 
 def _check_values(path, kind, variables, saved):
@@ -341,7 +580,8 @@ def load_checkpoint(path, layer, train_fn=None, rngs=(), args=None,
     Nothing is set unless everything matches: parameter count, each
     parameter's name, shape and dtype, the training function's extra state
     (see :func:`training_state_variables`), the number of random states,
-    and the ``config_keys`` of ``args``.
+    and the ``config_keys`` of ``args`` (which :func:`check_config` checks
+    alone, before a network is built).
 
     Parameters
     ----------
@@ -363,7 +603,9 @@ def load_checkpoint(path, layer, train_fn=None, rngs=(), args=None,
     -------
     dict
         The loop and schedule state given to :func:`save_checkpoint`, plus
-        ``'_args'`` (the saved arguments) and ``'_indrnn_version'``.
+        ``'arrays'`` (the arrays slot, ``{name: list of ndarray}``; empty
+        when the file has none), ``'_args'`` (the saved arguments) and
+        ``'_indrnn_version'``.
 
     Raises
     ------
@@ -399,14 +641,7 @@ def load_checkpoint(path, layer, train_fn=None, rngs=(), args=None,
             raise CheckpointError("checkpoint %s: corrupt random state"
                                   % path)
     if args is not None and config_keys:
-        current = json.loads(_to_json(args))
-        saved_args = saved["args"] or {}
-        for key in config_keys:
-            if saved_args.get(key) != current.get(key):
-                raise CheckpointMismatchError(
-                    "checkpoint %s does not match this configuration: "
-                    "--%s is %r in the checkpoint and %r in this run"
-                    % (path, key, saved_args.get(key), current.get(key)))
+        _check_args(path, saved["args"], args, config_keys)
     # Everything matches: set it.
     for var, (_, value) in zip(params, saved["params"]):
         var.set_value(value)
@@ -416,6 +651,7 @@ def load_checkpoint(path, layer, train_fn=None, rngs=(), args=None,
     for rng, rng_state in zip(rngs, saved["rngs"]):
         rng.set_state(rng_state)
     state = dict(saved["loop"])
+    state["arrays"] = saved["arrays"]
     state["_args"] = saved["args"]
     state["_indrnn_version"] = saved["indrnn_version"]
     return state
@@ -448,6 +684,11 @@ class Checkpointer:
     get_state, set_state : callable, optional
         ``get_state() -> dict`` (JSON-serialisable) and ``set_state(dict)``
         for the caller's schedule state (e.g. patience counters).
+    get_arrays, set_arrays : callable, optional
+        ``get_arrays() -> {name: list of ndarray}``, saved with every
+        checkpoint in the arrays slot (see :func:`save_checkpoint`), and
+        ``set_arrays(dict)``, called by :meth:`load` with the saved dict
+        (empty for a checkpoint without arrays), after ``set_state``.
     best_metric : str, optional
         Name of a figure of the reports (``state.metrics``); when it
         improves, the best checkpoint is written.
@@ -466,12 +707,22 @@ class Checkpointer:
     >>> paths = [ckpt.save({'step': s}) for s in (1, 2, 3)]
     >>> [os.path.basename(p) for p in ckpt.list()]
     ['checkpoint-step00000002.h5', 'checkpoint-step00000003.h5']
+
+    Arrays beside the network, e.g. a schedule's best parameters:
+
+    >>> best = {'params': [np.zeros(2)]}
+    >>> ckpt = Checkpointer(tempfile.mkdtemp(), net,
+    ...                     get_arrays=lambda: best, set_arrays=best.update)
+    >>> path = ckpt.save({'step': 1})
+    >>> best['params'] = [np.ones(2)]
+    >>> ckpt.load(path)['step'], best['params']
+    (1, [array([0., 0.])])
     """
 
     def __init__(self, folder, layer, train_fn=None, rngs=(), args=None,
                  keep=3, prefix="checkpoint", get_state=None,
                  set_state=None, best_metric=None, best_mode="min",
-                 resume_command=None):
+                 resume_command=None, get_arrays=None, set_arrays=None):
         if keep < 1:
             raise ValueError("keep must be at least 1, got %r" % keep)
         self.folder = os.path.abspath(folder)
@@ -483,6 +734,8 @@ class Checkpointer:
         self.prefix = prefix
         self.get_state = get_state
         self.set_state = set_state
+        self.get_arrays = get_arrays
+        self.set_arrays = set_arrays
         self.best_metric = best_metric
         self.best_mode = best_mode
         self.best_score = None
@@ -548,8 +801,10 @@ class Checkpointer:
             The file written.
         """
         path = self.best_path if best else self.path_for(loop_state["step"])
+        arrays = self.get_arrays() if self.get_arrays is not None else None
         save_checkpoint(path, self.layer, self.train_fn, self.rngs,
-                        self._full_state(loop_state), self.args)
+                        self._full_state(loop_state), self.args,
+                        arrays=arrays)
         if not best:
             self.last_path = path
             for old in self.list()[:-self.keep]:
@@ -605,6 +860,8 @@ class Checkpointer:
         self.best_score = state.get("best_score")
         if self.set_state is not None and "schedule" in state:
             self.set_state(state["schedule"])
+        if self.set_arrays is not None:
+            self.set_arrays(state["arrays"])
         return state["loop"]
 
     def resume_hint(self, path):

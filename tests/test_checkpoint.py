@@ -8,6 +8,7 @@ The adding problem's command line is checked in
 """
 import errno
 import os
+import re
 
 import h5py
 import numpy as np
@@ -271,3 +272,238 @@ def test_keep_last_and_best(tmp_path, net):
     assert ckpt.best_score == 0.4
     with pytest.raises(ValueError):
         Checkpointer(tmp_path, out, keep=0)
+
+
+# ------------------------------------------------------------ arrays slot
+
+def example_arrays():
+    rng = np.random.RandomState(4)
+    # Names out of alphabetical order: the order given must come back.
+    return {
+        'zeta': [rng.standard_normal((3, 2)).astype(np.float32),
+                 np.arange(5, dtype=np.int64),
+                 np.array(2.5),                      # 0-d
+                 np.array([True, False, True]),
+                 np.array([1 + 2j, -3j], dtype=np.complex128),
+                 np.zeros((0, 4), dtype=np.float64)],
+        'alpha': [],
+        'mid': [np.array([7], dtype=np.uint8)],
+    }
+
+
+def assert_same_arrays(got, expected):
+    assert list(got) == list(expected)
+    for name in expected:
+        assert len(got[name]) == len(expected[name])
+        for a, b in zip(got[name], expected[name]):
+            assert isinstance(a, np.ndarray)
+            assert a.dtype == b.dtype and a.shape == b.shape
+            np.testing.assert_array_equal(a, b)
+
+
+def test_arrays_slot_round_trip_as_hdf5_datasets(tmp_path, net):
+    out, train_fn = net
+    arrays = example_arrays()
+    path = tmp_path / 'a.h5'
+    save_checkpoint(path, out, train_fn, state={'step': 3}, arrays=arrays)
+    # Real datasets of exact dtype and shape, read back with h5py alone.
+    with h5py.File(path, 'r') as f:
+        ds = f['arrays/zeta/000000']
+        assert isinstance(ds, h5py.Dataset)
+        assert ds.dtype == np.float32 and ds.shape == (3, 2)
+        np.testing.assert_array_equal(ds[()], arrays['zeta'][0])
+        assert f['arrays/zeta/000002'].shape == ()
+        assert len(f['arrays/alpha']) == 0
+    state = load_checkpoint(path, out, train_fn)
+    assert state['step'] == 3
+    assert_same_arrays(state['arrays'], arrays)
+    assert_same_arrays(checkpoint.read_checkpoint(path)['arrays'], arrays)
+    # Without the slot: an empty dict.
+    save_checkpoint(path, out, train_fn, state={'step': 4})
+    assert load_checkpoint(path, out, train_fn)['arrays'] == {}
+
+
+def test_arrays_slot_refuses_what_it_cannot_store(tmp_path, net):
+    out, train_fn = net
+    path = tmp_path / 'a.h5'
+    bad = [({'a/b': [np.zeros(2)]}, "'a/b'"),
+           ({'': [np.zeros(2)]}, "''"),
+           ({'x': np.zeros(2)}, 'list of arrays'),
+           ({'x': [np.array(['text'])]}, 'dtype <U4'),
+           ({'x': [np.array([None])]}, 'dtype object'),
+           ([np.zeros(2)], 'dict')]
+    for arrays, message in bad:
+        with pytest.raises(ValueError, match=message):
+            save_checkpoint(path, out, train_fn, arrays=arrays)
+    with pytest.raises(ValueError, match="key 'arrays'"):
+        save_checkpoint(path, out, train_fn, state={'arrays': 1})
+    assert not os.path.exists(path)
+    assert os.listdir(tmp_path) == []
+
+
+def test_checkpointer_get_and_set_arrays(tmp_path, net):
+    out, train_fn = net
+    kept = {'best': [np.full(3, 1.5, dtype=np.float32)]}
+    received = []
+    ckpt = Checkpointer(tmp_path, out, train_fn,
+                        get_arrays=lambda: kept,
+                        set_arrays=received.append)
+    path = ckpt.save({'step': 2})
+    # What was saved is the value at save time, not a reference.
+    kept['best'][0][:] = -1
+    kept['best'].append(np.zeros(1))
+    assert ckpt.load(path) == {'step': 2}
+    assert len(received) == 1
+    assert_same_arrays(received[0],
+                       {'best': [np.full(3, 1.5, dtype=np.float32)]})
+    # The best checkpoint carries the arrays too.
+    best = ckpt.save({'step': 3}, best=True)
+    ckpt.load(best)
+    assert_same_arrays(received[1], kept)
+    # A Checkpointer without get_arrays writes an empty slot, which
+    # set_arrays receives as {}.
+    Checkpointer(tmp_path, out, train_fn).save({'step': 5})
+    ckpt.load(ckpt.path_for(5))
+    assert received[2] == {}
+
+
+def make_format_1(path):
+    """Turn a checkpoint into what format version 1 wrote: the same file
+    without the arrays group."""
+    with h5py.File(path, 'a') as f:
+        del f['arrays']
+        f.attrs['format_version'] = 1
+
+
+def test_version_1_checkpoints_without_arrays_still_load(tmp_path, net):
+    out, train_fn = net
+    rng = np.random.RandomState(6)
+    received = []
+    ckpt = Checkpointer(tmp_path, out, train_fn, rngs=[rng],
+                        get_state=lambda: {'lr': 0.5},
+                        get_arrays=lambda: {'best': [np.ones(2)]},
+                        set_arrays=received.append)
+    path = ckpt.save({'step': 8})
+    make_format_1(path)
+    expected = snapshot(out, train_fn)
+    draw = rng.uniform(size=2)
+    out2, train_fn2 = build(seed=7)
+    rng2 = np.random.RandomState(0)
+    ckpt2 = Checkpointer(tmp_path, out2, train_fn2, rngs=[rng2],
+                         set_arrays=received.append)
+    assert ckpt2.load(path) == {'step': 8}
+    assert received == [{}]
+    assert_identical(snapshot(out2, train_fn2), expected)
+    np.testing.assert_array_equal(rng2.uniform(size=2), draw)
+    info = checkpoint.read_checkpoint(path)
+    assert info['format_version'] == 1 and info['arrays'] == {}
+    assert info['loop'] == {'step': 8} and info['schedule'] == {'lr': 0.5}
+    # A version from the future is refused rather than misread.
+    with h5py.File(path, 'a') as f:
+        f.attrs['format_version'] = 99
+    with pytest.raises(CheckpointError, match='format version 99'):
+        checkpoint.read_checkpoint(path)
+
+
+def test_read_checkpoint_needs_no_network(tmp_path, net):
+    out, train_fn = net
+    ckpt = Checkpointer(tmp_path, out, train_fn, args={'seed': 11, 'u': 5},
+                        get_state=lambda: {'seed': 11},
+                        get_arrays=lambda: {'p': [np.arange(4.0)]},
+                        best_metric='err')
+    ckpt.update_best({'err': 0.25}, {'step': 6})
+    info = checkpoint.read_checkpoint(str(ckpt.best_path))
+    assert info['loop'] == {'step': 6}
+    assert info['schedule'] == {'seed': 11}
+    assert info['best_score'] == 0.25
+    assert info['state'] == {'loop': {'step': 6}, 'schedule': {'seed': 11},
+                             'best_score': 0.25}
+    assert info['args'] == {'seed': 11, 'u': 5}
+    assert info['indrnn_version'] == indrnn.__version__
+    assert info['format_version'] == 2
+    assert_same_arrays(info['arrays'], {'p': [np.arange(4.0)]})
+    params = get_all_params(out)
+    assert [name for name, _ in info['params']] == [p.name for p in params]
+    for (_, value), p in zip(info['params'], params):
+        np.testing.assert_array_equal(value, p.get_value())
+    # A plain save_checkpoint file has no Checkpointer entries.
+    save_checkpoint(tmp_path / 'plain.h5', out, state={'step': 1})
+    info = checkpoint.read_checkpoint(tmp_path / 'plain.h5')
+    assert info['state'] == {'step': 1}
+    assert info['loop'] is None and info['schedule'] is None
+
+
+@pytest.mark.parametrize('keep', [0, 7, 512, 0.5, 0.99, -1])
+def test_truncated_checkpoint_is_refused_naming_the_path(tmp_path, net,
+                                                         keep):
+    out, train_fn = net
+    ckpt = Checkpointer(tmp_path, out, train_fn,
+                        get_arrays=lambda: {'p': [np.arange(50.0)]})
+    path = ckpt.save({'step': 1})
+    data = open(path, 'rb').read()
+    # Cut to a few bytes, past the superblock, halfway, or just short of
+    # the end (the last byte of the last dataset missing).
+    size = (len(data) + keep if keep == -1 else keep if isinstance(keep, int)
+            else int(len(data) * keep))
+    assert size < len(data)
+    with open(path, 'wb') as f:
+        f.write(data[:size])
+    before = snapshot(out, train_fn)
+    for read in (checkpoint.read_checkpoint,
+                 lambda p: load_checkpoint(p, out, train_fn),
+                 ckpt.load):
+        with pytest.raises(CheckpointError,
+                           match='truncated or corrupt') as info:
+            read(path)
+        assert path in str(info.value)
+    assert_identical(snapshot(out, train_fn), before)
+
+
+def test_read_checkpoint_missing_file_or_folder(tmp_path):
+    missing = str(tmp_path / 'missing.h5')
+    with pytest.raises(CheckpointError, match=missing + ' does not exist'):
+        checkpoint.read_checkpoint(missing)
+    with pytest.raises(CheckpointError, match='is not a file'):
+        checkpoint.read_checkpoint(tmp_path)
+    # A legacy .npz parameter file is not a checkpoint.
+    npz = tmp_path / 'params.npz'
+    np.savez(str(npz), np.zeros(3))
+    with pytest.raises(CheckpointError, match='not an HDF5 file'):
+        checkpoint.read_checkpoint(npz)
+
+
+def test_check_config_names_the_flag_without_the_network(tmp_path, net):
+    out, train_fn = net
+    path = str(tmp_path / 'a.h5')
+    save_checkpoint(path, out, train_fn,
+                    args={'net': 'dense', 'growth_rate': 16,
+                          'block_config': (8, 6, 4), 'seed': 1})
+    same = {'net': 'dense', 'growth_rate': 16, 'block_config': [8, 6, 4],
+            'seed': 2}
+    keys = ['net', 'growth_rate', 'block_config']
+    info = checkpoint.check_config(path, same, keys)
+    assert info['args']['seed'] == 1 and info['path'] == path
+    assert checkpoint.check_config(info, same, keys) is info
+    for key, value, message in [
+            ('net', 'residual', "--net is 'dense' in the checkpoint and "
+                                "'residual' in this run"),
+            ('growth_rate', 8, '--growth_rate is 16 in the checkpoint and 8'),
+            ('block_config', (8, 6), r'--block_config is \[8, 6, 4\] in '
+                                     r'the checkpoint and \[8, 6\]')]:
+        with pytest.raises(CheckpointMismatchError,
+                           match=re.escape(path) + '.*' + message):
+            checkpoint.check_config(path, dict(same, **{key: value}), keys)
+    # load_checkpoint checks them too; nothing is set when one differs.
+    rng = np.random.RandomState(0)
+    save_checkpoint(path, out, train_fn, rngs=[rng], args=same)
+    before = snapshot(out, train_fn)
+    changed = [v.get_value() + 1 for v in get_all_params(out)]
+    for var, value in zip(get_all_params(out), changed):
+        var.set_value(value)
+    with pytest.raises(CheckpointMismatchError, match='--net is'):
+        load_checkpoint(path, out, train_fn, [rng],
+                        args=dict(same, net='plain'), config_keys=keys)
+    for var, value in zip(get_all_params(out), changed):
+        np.testing.assert_array_equal(var.get_value(), value)
+    load_checkpoint(path, out, train_fn, [rng], args=same, config_keys=keys)
+    assert_identical(snapshot(out, train_fn), before)

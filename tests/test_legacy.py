@@ -164,15 +164,20 @@ def test_dtype_checks(tmp_path):
         load_legacy_params(path, net, strict=False)
 
 
-@pytest.mark.parametrize('cut', [0.5, 0.9])
+# Cut to nothing, to 10 bytes (inside the first member's header), to a
+# fraction, or by the last byte only (the end of the central directory).
+@pytest.mark.parametrize('cut', [0, 10, 0.5, 0.9, -1])
 def test_truncated_file(tmp_path, cut):
     net = make_net()
     randomize(net, 1)
     path = save_legacy_params(tmp_path / 'p', net)
     data = open(path, 'rb').read()
+    size = (len(data) + cut if cut == -1 else cut if isinstance(cut, int)
+            else int(len(data) * cut))
+    assert size < len(data)
     trunc = str(tmp_path / 'truncated.npz')
     with open(trunc, 'wb') as f:
-        f.write(data[:int(len(data) * cut)])
+        f.write(data[:size])
     before = get_all_param_values(net)
     with pytest.raises(ValueError) as err:
         load_legacy_params(trunc, net)

@@ -345,10 +345,17 @@ def test_resume_gives_bit_identical_results(synthetic_data, tmp_path,
     assert sorted(a) == sorted(b)
     for key in a:
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    # The best parameters are in the arrays slot (compared above), one
+    # dataset per parameter, as the network's.
+    best = sorted(k for k in a if k.startswith('arrays/best_params/'))
+    params = sorted(k for k in a if k.startswith('params/'))
+    assert len(best) == len(params) > 0
+    for key_best, key_param in zip(best, params):
+        assert a[key_best].shape == a[key_param].shape
+        assert a[key_best].dtype == a[key_param].dtype
     sa, sb = sa['schedule'], sb['schedule']
-    assert sa['best_params'] is not None
-    for key in ('best', 'count', 'best_params', 'train_batches',
-                'eval_batches', 'seed'):
+    assert 'best_params' not in sa
+    for key in ('best', 'count', 'train_batches', 'eval_batches', 'seed'):
         assert sa[key] == sb[key], key
     strip = [[{k: v for k, v in r.items() if k != 'time'} for r in s['evals']]
              for s in (sa, sb)]
@@ -359,3 +366,129 @@ def test_resume_gives_bit_identical_results(synthetic_data, tmp_path,
     for key in ('testacc', 'bn_testacc'):
         assert summaries[0]['test'][key] == summaries[1]['test'][key]
     assert [r['step'] for r in summaries[1]['reports']] == [20, 25]
+
+
+def test_resume_refuses_other_flags_before_building(synthetic_data, tmp_path,
+                                                    monkeypatch, capsys):
+    # Resumed with other flags, original or Deep IndRNN ones, a checkpoint
+    # is refused naming the flag, before the data are opened or the
+    # network built.
+    monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
+    argv = ARGV + ['--data_dir', str(synthetic_data / 'npy'), '--out',
+                   str(tmp_path), '--test_crops', '1', '--use_dropout']
+    with pytensor.config.change_flags(mode='FAST_COMPILE'):
+        assert action.main(argv + ['--max_steps', '1',
+                                   '--checkpoint_every', '1']) == 0
+    path = str(tmp_path / 'action_indrnn_checkpoints' /
+               'checkpoint-step00000001.h5')
+
+    def no_build(*args, **kwargs):
+        raise AssertionError('the network was built')
+
+    monkeypatch.setattr(action_network, 'build_network', no_build)
+    refused = [
+        (['--net', 'residual'], "--net is 'plain' in the checkpoint and "
+                                "'residual'"),
+        (['--net', 'dense'], "--net is 'plain' in the checkpoint and "
+                             "'dense'"),
+        # Options of a network other than the checkpoint's: refused too
+        # (the printed resume command repeats the original flags).
+        (['--growth_rate', '8'], '--growth_rate is 16 in the checkpoint '
+                                 'and 8'),
+        (['--num_blocks', '2'], '--num_blocks is 5 in the checkpoint and 2'),
+        (['--dropout', '0.1'], '--dropout is 0.0 in the checkpoint and '
+                               '0.1'),
+        (['--droprate', '0.2'], '--droprate is 0.1.* in the checkpoint and '
+                                '0.2'),
+        (['--hidden_units', '16'], '--hidden_units is 32 in the checkpoint '
+                                   'and 16'),
+    ]
+    capsys.readouterr()
+    for flags, message in refused:
+        assert action.main(argv + ['--max_steps', '2', '--resume', path]
+                           + flags) == 1, flags
+        out, err = capsys.readouterr()
+        assert re.search(re.escape(path) + ' does not match this '
+                         'configuration: ' + message, err), (flags, err)
+        assert 'sequences' not in out      # the data were not opened
+    with pytest.raises(AssertionError, match='network was built'):
+        action.main(argv + ['--max_steps', '2', '--resume', path])
+
+
+def test_sigint_writes_a_checkpoint_and_the_printed_command_resumes(
+        synthetic_data, tmp_path, monkeypatch):
+    # SIGINT after an evaluation that keeps the parameters as the best,
+    # wherever it lands: the step finishes, a checkpoint with them is
+    # written and named with the command resuming it; that command, run
+    # past the next evaluation, gives the parameters, evaluations and test
+    # figures of an uninterrupted run.
+    import shlex
+    import signal
+    import time
+    from indrnn.checkpoint import read_checkpoint
+    monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
+    argv = ARGV + ['--data_dir', str(synthetic_data / 'npy'),
+                   '--test_crops', '1', '--use_dropout', '--rotation_aug']
+    out = tmp_path / 'a'
+    env = dict(os.environ, PYTENSOR_FLAGS='mode=FAST_COMPILE',
+               PYTHONPATH=REPO_ROOT)
+    log = out / 'action_indrnn.log'
+    # No --max_steps: the run goes on until the signal.
+    proc = subprocess.Popen(
+        [sys.executable, '-m', 'experiments.Indrnn_action_train'] + argv
+        + ['--out', str(out), '--checkpoint_every', '100000'],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 100
+        while time.time() < deadline and proc.poll() is None:
+            # An evaluation above 0 (the initial best) keeps parameters.
+            if log.exists() and re.search(
+                    r'^epoch \d+ step \d+ evalacc,bn_evalacc \S+ \S*[1-9]',
+                    log.read_text(), flags=re.M):
+                break
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=100)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signal.SIGINT, stderr
+    m = re.search(r'SIGINT received; stopped after step (\d+); checkpoint '
+                  r'written to (\S+); (.*)$', stdout, flags=re.M)
+    assert m, stdout
+    step, path, hint = int(m.group(1)), m.group(2), m.group(3)
+    assert step >= 11
+    assert path == str(out / 'action_indrnn_checkpoints' /
+                       ('checkpoint-step%08d.h5' % step))
+    saved = read_checkpoint(path)
+    assert saved['loop']['step'] == step
+    assert len(saved['arrays']['best_params']) == len(saved['params'])
+    command = shlex.split(hint)
+    assert command[:3] == [sys.executable, '-m',
+                           'experiments.Indrnn_action_train']
+    assert command[-2:] == ['--resume', path]
+    assert '--rotation_aug' in command
+
+    # The printed command, run past the next evaluation.
+    final = step + 12
+    proc = subprocess.run(command + ['--max_steps', str(final)],
+                          cwd=REPO_ROOT, env=env, capture_output=True,
+                          text=True, timeout=200)
+    assert proc.returncode == 0, proc.stderr
+    assert 'resumed from %s at step %d' % (path, step) in proc.stdout
+    with pytensor.config.change_flags(mode='FAST_COMPILE'):
+        assert action.main(argv + ['--out', str(tmp_path / 'b'),
+                                   '--max_steps', str(final)]) == 0
+    with np.load(out / 'action_indrnn.npz') as a, \
+            np.load(tmp_path / 'b' / 'action_indrnn.npz') as b:
+        assert sorted(a.files) == sorted(b.files)
+        for key in a.files:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    summaries = [json.loads((tmp_path / run / 'action_indrnn.json')
+                            .read_text()) for run in 'ab']
+    evals = [[{k: v for k, v in r.items() if k != 'time'} for r in s['evals']]
+             for s in summaries]
+    assert len(evals[1]) == final // 11 and evals[0] == evals[1]
+    for key in ('testacc', 'bn_testacc'):
+        assert summaries[0]['test'][key] == summaries[1]['test'][key]

@@ -310,19 +310,125 @@ def test_resume_gives_bit_identical_parameters(data, tmp_path, monkeypatch):
 
 def test_resume_refuses_another_configuration(data, tmp_path, monkeypatch,
                                               capsys):
+    # A checkpoint of a residual network with dropout; resumed with other
+    # flags, original or Deep IndRNN ones, it is refused naming the flag,
+    # before the network is built (let alone compiled or trained).
     monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
-    argv = NET + ['--data_dir', str(data), '--out', str(tmp_path)]
+    argv = NET + ['--data_dir', str(data), '--out', str(tmp_path),
+                  '--net', 'residual', '--num_blocks', '1', '--dropout',
+                  '0.3']
     with pytensor.config.change_flags(mode='FAST_COMPILE'):
         assert pixelmnist.main(argv + ['--max_steps', '1',
                                        '--checkpoint_every', '1']) == 0
-        path = str(tmp_path / 'MNIST_indrnn_checkpoints' /
-                   'checkpoint-step00000001.h5')
-        capsys.readouterr()
-        assert pixelmnist.main(argv + ['--max_steps', '2', '--resume', path,
-                                       '--use_permute']) == 1
-        assert ('--use_permute is False in the checkpoint and True'
-                in capsys.readouterr().err)
-        assert pixelmnist.main(
-            [a if a != '6' else '7' for a in argv]
-            + ['--max_steps', '2', '--resume', path]) == 1
-        assert 'expected shape' in capsys.readouterr().err
+    path = str(tmp_path / 'MNIST_indrnn_residual_checkpoints' /
+               'checkpoint-step00000001.h5')
+
+    def no_build(*args, **kwargs):
+        raise AssertionError('the network was built')
+
+    monkeypatch.setattr(pixelmnist, 'build_network', no_build)
+    refused = [
+        (['--use_permute'], "--use_permute is False in the checkpoint and "
+                            "True in this run"),
+        (['--hidden_units', '7'], '--hidden_units is 6 in the checkpoint '
+                                  'and 7'),
+        (['--net', 'dense'], "--net is 'residual' in the checkpoint and "
+                             "'dense'"),
+        (['--net', 'plain'], "--net is 'residual'"),
+        (['--num_blocks', '2'], '--num_blocks is 1 in the checkpoint and 2'),
+        # Changes no parameter's shape: only the flags can tell.
+        (['--dropout', '0.2'], '--dropout is 0.3.* in the checkpoint and '
+                               '0.2'),
+        (['--growth_rate', '8'], '--growth_rate is 16 in the checkpoint '
+                                 'and 8'),
+        (['--block_config', '2,2'], r'--block_config is \[8, 6, 4\] in the '
+                                    r'checkpoint and \[2, 2\]'),
+    ]
+    capsys.readouterr()
+    for flags, message in refused:
+        assert pixelmnist.main(argv + ['--max_steps', '2', '--resume', path]
+                               + flags) == 1, flags
+        out, err = capsys.readouterr()
+        assert re.search(re.escape(path) + ' does not match this '
+                         'configuration: ' + message, err), (flags, err)
+        assert 'Compiling' not in out and 'data from' not in out
+    # The same flags again resume (and build, so no_build says so).
+    with pytest.raises(AssertionError, match='network was built'):
+        pixelmnist.main(argv + ['--max_steps', '2', '--resume', path])
+
+
+def run_until_sigint(module, argv, log, ready):
+    """Run ``python -m module argv`` in a subprocess (FAST_COMPILE); once
+    the regular expression ``ready`` matches a line of the file ``log``,
+    send SIGINT. Returns (returncode, stdout, stderr)."""
+    import signal
+    import time
+    env = dict(os.environ, PYTENSOR_FLAGS='mode=FAST_COMPILE',
+               PYTHONPATH=REPO_ROOT)
+    proc = subprocess.Popen([sys.executable, '-m', module] + argv,
+                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 100
+        while time.time() < deadline and proc.poll() is None:
+            if os.path.exists(log) and re.search(ready, open(log).read(),
+                                                 flags=re.M):
+                break
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=100)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, stdout, stderr
+
+
+def test_sigint_writes_a_checkpoint_and_the_printed_command_resumes(
+        data, tmp_path, monkeypatch):
+    # Interrupted by SIGINT at whatever step the signal lands: the step
+    # finishes, a checkpoint is written and named with the command that
+    # resumes it; that command, run to step k, gives the parameters of an
+    # uninterrupted run to step k.
+    import shlex
+    import signal
+    from indrnn.checkpoint import read_checkpoint
+    monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
+    argv = NET + ['--use_bn_afterrnn', '--use_permute', '--eval_every', '2',
+                  '--seed', '0', '--data_dir', str(data)]
+    out = tmp_path / 'a'
+    # No --max_steps: the run goes on until the signal.
+    code, stdout, stderr = run_until_sigint(
+        'experiments.pixelmnist',
+        argv + ['--out', str(out), '--checkpoint_every', '100000'],
+        str(out / 'MNIST_indrnn.log'), r'^step 4 ')
+    assert code == 128 + signal.SIGINT, stderr
+    m = re.search(r'SIGINT received; stopped after step (\d+); checkpoint '
+                  r'written to (\S+); (.*)$', stdout, flags=re.M)
+    assert m, stdout
+    step, path, hint = int(m.group(1)), m.group(2), m.group(3)
+    assert step >= 4
+    assert path == str(out / 'MNIST_indrnn_checkpoints' /
+                       ('checkpoint-step%08d.h5' % step))
+    assert read_checkpoint(path)['loop']['step'] == step
+    command = shlex.split(hint)
+    assert command[:3] == [sys.executable, '-m', 'experiments.pixelmnist']
+    assert command[-2:] == ['--resume', path]
+    assert '--checkpoint_every' in command and '--use_permute' in command
+
+    # The printed command, run to a few steps past the interruption.
+    final = step + 3
+    env = dict(os.environ, PYTENSOR_FLAGS='mode=FAST_COMPILE',
+               PYTHONPATH=REPO_ROOT)
+    proc = subprocess.run(command + ['--max_steps', str(final)],
+                          cwd=REPO_ROOT, env=env, capture_output=True,
+                          text=True, timeout=200)
+    assert proc.returncode == 0, proc.stderr
+    assert 'resumed from %s at step %d' % (path, step) in proc.stdout
+    with pytensor.config.change_flags(mode='FAST_COMPILE'):
+        assert pixelmnist.main(argv + ['--out', str(tmp_path / 'b'),
+                                       '--max_steps', str(final)]) == 0
+    with np.load(out / 'MNIST_indrnn.npz') as a, \
+            np.load(tmp_path / 'b' / 'MNIST_indrnn.npz') as b:
+        assert sorted(a.files) == sorted(b.files)
+        for key in a.files:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
