@@ -438,6 +438,8 @@ class CheckpointInterval:
     (CheckpointInterval(steps=500), True, False)
     >>> CheckpointInterval.parse('1.5h')
     CheckpointInterval(minutes=90.0)
+    >>> str(CheckpointInterval.parse('1.5h'))
+    '90m'
     """
 
     _UNITS = {"s": 1. / 60, "sec": 1. / 60, "m": 1., "min": 1.,
@@ -520,6 +522,12 @@ class CheckpointInterval:
     def mark(self):
         """Note that a checkpoint was just written (restarts the clock)."""
         self._last = self.clock()
+
+    def __str__(self):
+        # As given on the command line, for logs and JSON reports.
+        if self.steps is not None:
+            return str(self.steps)
+        return "%gm" % self.minutes
 
     def __repr__(self):
         if self.steps is not None:
