@@ -799,7 +799,8 @@ def run_command(run, data_errors=()):
     ----------
     run : callable
         ``run()`` trains and returns the final :class:`TrainState`, or a
-        dict with a ``"stop_reason"`` entry.
+        dict with a ``"stop_reason"`` entry (and ``"signal"``, the number
+        of the signal that stopped the run, if any).
     data_errors : tuple of exception classes
         Errors about the data set (missing or corrupt files): exit status 2.
 
@@ -816,6 +817,8 @@ def run_command(run, data_errors=()):
     0
     >>> run_command(lambda: {"stop_reason": "diverged"})
     1
+    >>> run_command(lambda: {"stop_reason": "interrupted", "signal": 15})
+    143
     """
     from .checkpoint import CheckpointError, CheckpointWriteError
     old_rng = lasagne.random.get_rng()
@@ -831,7 +834,8 @@ def run_command(run, data_errors=()):
     finally:
         lasagne.random.set_rng(old_rng)
     if isinstance(outcome, dict):
-        signal, stop_reason = None, outcome.get("stop_reason")
+        signal, stop_reason = outcome.get("signal"), \
+            outcome.get("stop_reason")
     else:
         signal, stop_reason = outcome.signal, outcome.stop_reason
     if signal is not None:
