@@ -39,6 +39,25 @@ N tokens), ``--report_every`` (progress within an epoch), ``--data_dir``,
 ``--out``, ``--log``; a per-epoch CSV and JSON log and a learning-curve PNG
 next to the log (the PNG needs matplotlib).
 
+Checkpoints and exact resume (``--checkpoint_every N|TIME``,
+``--keep_checkpoints``, ``--resume PATH``; see :mod:`indrnn.checkpoint`),
+in ``<out>/<save name>_checkpoints/``. A checkpoint is taken after a
+training batch and holds, besides every parameter (BatchNorm averages and
+``hid_init`` included), Adam's state and the dropout counters: the position
+in the run (:class:`TrainPosition`: epoch, batches done in it, the epoch's
+``--data_aug`` drop index, the carried hidden state and the running sums
+of the epoch's training figures), the random state, the schedule
+(learning rate, patience, best score and the best parameters it would
+restore), the epoch rows so far, the seed and the flags. A run resumed
+from it goes on bit for bit as if it had not stopped. One is written every
+``--checkpoint_every`` batches (or minutes), at ``--max_steps`` (before the
+truncated epoch is evaluated) and ``--max_epochs``, as ``...-best.h5`` when
+the validation figure improves, and when SIGINT or SIGTERM arrives: the
+batch in progress (or the epoch's evaluation) finishes, the checkpoint is
+written and the run stops, naming the file and the command that resumes
+it. ``--resume`` refuses a checkpoint of another script or another
+configuration (:data:`CONFIG_KEYS`) before anything is compiled.
+
 Examples
 --------
 Both scripts run through :func:`main`::
@@ -48,9 +67,13 @@ Both scripts run through :func:`main`::
 """
 import csv
 import dataclasses
+import itertools
 import json
 import math
 import os
+import signal
+import sys
+import threading
 import time
 from typing import Callable
 
@@ -64,6 +87,10 @@ from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.legacy import save_legacy_params
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
                              run_command, weight_decay)
+from indrnn.checkpoint import (CheckpointError, CheckpointMismatchError,
+                               Checkpointer, check_config, read_checkpoint)
+from experiments._flags import (DEEP_OPTIONS, add_checkpoint_flags,
+                                resume_command)
 
 __all__ = [
     "DataTooShortError",
@@ -73,6 +100,11 @@ __all__ = [
     "LMFunctions",
     "run_pass",
     "PlateauSchedule",
+    "TrainPosition",
+    "CONFIG_KEYS",
+    "RESUME_FREE_KEYS",
+    "config_keys",
+    "run_name",
     "EpochLog",
     "plot_learning_curve",
     "train",
@@ -102,13 +134,16 @@ class LMSpec:
         (the extras of :func:`add_extra_arguments` included).
     network_globals : callable
         ``network_globals(args, seq_len1, outputclass)``; its result must
-        have ``U_bound`` and ``sum_units``.
+        have ``U_bound``.
     build_rnn_network : callable
         ``build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *,
-        seq_len1, outputclass) -> net``.
+        seq_len1, outputclass) -> net`` with ``net['out']`` and
+        ``net['hid_out']`` (the carried state, ``(batch, sum_units)``);
+        the scripts pass their ``build_network``, which builds the original
+        network or, with ``--net residual|dense``, a deep one.
     save_prefix : str
         ``'indrnn_cPTB'`` or ``'indrnn_wordPTB'``; the parameter file is
-        ``<save_prefix><seq_len>.npz``.
+        ``<save_prefix><seq_len>.npz`` (see :func:`run_name`).
     file_prefix : callable
         ``file_prefix(args)``: ``'ptb.char.'`` or ``'ptb.'``.
     aug_range : callable
@@ -165,6 +200,8 @@ def add_extra_arguments(parser):
     >>> a = p.parse_args([])
     >>> a.seed, a.max_epochs, a.max_steps, a.train_subset, a.eval_subset
     (None, None, None, None, None)
+    >>> p.parse_args(['--checkpoint_every', '30m']).checkpoint_every
+    CheckpointInterval(minutes=30.0)
     """
     group = parser.add_argument_group('extras (not in the original)')
     group.add_argument('--seed', type=int, default=None,
@@ -196,6 +233,7 @@ def add_extra_arguments(parser):
     group.add_argument('--log', type=str, default=None,
                        help='text log (default: <out>/<save name>.log); the '
                             'CSV, JSON and PNG go next to it')
+    add_checkpoint_flags(group, '<out>/<save name>_checkpoints/')
     return parser
 
 
@@ -214,7 +252,7 @@ class LMFunctions:
     bn_test_fn : callable
         The same with the stored BatchNorm averages.
     sum_units : int
-        Width of the carried state.
+        Width of the carried state (``net['hid_out']``).
     U_bound : float
         The recurrent-weight bound.
     """
@@ -313,12 +351,16 @@ def compile_functions(spec, args, seq_len1, outputclass, train=True,
                                                     deterministic=True)
     _, perp, bpc = _figures(prediction, y_flat)
     bn_test_fn = compile_test_fn(inputs, [perp, bpc, hid_rec], mode=mode)
-    return LMFunctions(net, train_fn, test_fn, bn_test_fn, g.sum_units,
+    # The state's width from the network itself: the plain network's
+    # g.sum_units, and the deep networks' sum of their recurrent widths.
+    sum_units = net['hid_out'].output_shape[1]
+    return LMFunctions(net, train_fn, test_fn, bn_test_fn, sum_units,
                        g.U_bound)
 
 
 def run_pass(fn, data, batch_size, seq_len, hid_init, progress=None,
-             max_batches=None):
+             max_batches=None, start=0, sums=(0.0, 0.0), after_batch=None,
+             what="cost"):
     """Run ``fn`` over the batches of ``data``, carrying the hidden state.
 
     Parameters
@@ -331,23 +373,38 @@ def run_pass(fn, data, batch_size, seq_len, hid_init, progress=None,
     batch_size, seq_len : int
         Batch shape (see :func:`indrnn.data.ptb.data_iterator`).
     hid_init : numpy.ndarray
-        Initial state (zero at the start of each pass in the scripts).
+        Initial state (zero at the start of each pass in the scripts; the
+        saved state when a pass is resumed).
     progress : callable, optional
         ``progress(batches_done, n_batches, mean_perp, mean_bpc)``, called
         after every batch.
     max_batches : int, optional
-        Stop after this many batches.
+        Stop once this many batches (``start`` included) are done.
+    start : int
+        Batches done before (a resumed pass): they are skipped, and the
+        count and the means include them.
+    sums : (float, float)
+        The sums of the perplexities and BPCs of those ``start`` batches.
+    after_batch : callable, optional
+        ``after_batch(batches_done, sum_perp, sum_bpc, hid) -> bool``,
+        called after every batch (after ``progress``); True stops the pass
+        there.
+    what : str
+        Named in the error when a figure is not finite.
 
     Returns
     -------
     dict
         ``perp`` and ``bpc`` (means over the batches), ``batches`` (how many
-        ran) and ``hid`` (the last state).
+        are done, ``start`` included), ``hid`` (the last state), ``sums``
+        (of the perplexities and BPCs) and ``stopped`` (whether
+        ``after_batch`` stopped the pass).
 
     Raises
     ------
     FloatingPointError
-        When a batch's perplexity is NaN or Inf (the original stops there).
+        When a batch's perplexity or BPC is NaN or Inf (the original stops
+        there).
 
     Examples
     --------
@@ -355,31 +412,54 @@ def run_pass(fn, data, batch_size, seq_len, hid_init, progress=None,
     >>> r = run_pass(fn, list(range(40)), 2, 4, np.zeros((2, 3)))
     >>> r['batches'], r['perp'], r['bpc'], float(r['hid'][0, 0])
     (4, 2.0, 1.0, 4.0)
+
+    The same pass in two parts, the second resumed from the first:
+
+    >>> a = run_pass(fn, list(range(40)), 2, 4, np.zeros((2, 3)),
+    ...              max_batches=1)
+    >>> b = run_pass(fn, list(range(40)), 2, 4, a['hid'], start=1,
+    ...              sums=a['sums'])
+    >>> b['batches'], b['perp'], float(b['hid'][0, 0])
+    (4, 2.0, 4.0)
     """
     n_batches = ptb.epoch_size(len(data), batch_size, seq_len)
     if max_batches is not None:
         n_batches = min(n_batches, max_batches)
-    t_perp = t_bpc = 0.0
-    count = 0
+    t_perp, t_bpc = (float(v) for v in sums)
+    count = int(start)
     hid = hid_init
-    for x, y in ptb.data_iterator(data, batch_size, seq_len):
+    stopped = False
+    # Batches are slices of the text, so skipping the first ``start``
+    # costs nothing and the rest are the ones an unbroken pass sees.
+    batches = itertools.islice(
+        ptb.data_iterator(data, batch_size, seq_len), count, None)
+    for x, y in batches:
         if count >= n_batches:
             break
         perp, bpc, hid = fn(x, y, hid)
         perp, bpc = float(perp), float(bpc)
-        if not math.isfinite(perp):
-            raise FloatingPointError(
-                "%s detected in cost at batch %d"
-                % ("NaN" if math.isnan(perp) else "INF", count + 1))
+        for name, value in (("perplexity", perp), ("BPC", bpc)):
+            if not math.isfinite(value):
+                raise FloatingPointError(
+                    "%s detected in the %s %s at batch %d"
+                    % ("NaN" if math.isnan(value) else "Inf", what, name,
+                       count + 1))
         t_perp += perp
         t_bpc += bpc
         count += 1
         if progress is not None:
             progress(count, n_batches, t_perp / count, t_bpc / count)
+        if after_batch is not None and after_batch(count, t_perp, t_bpc,
+                                                   hid):
+            stopped = True
+            break
+    result = {"batches": count, "hid": hid, "sums": (t_perp, t_bpc),
+              "stopped": stopped}
     if count == 0:
-        return {"perp": math.nan, "bpc": math.nan, "batches": 0, "hid": hid}
-    return {"perp": t_perp / count, "bpc": t_bpc / count, "batches": count,
-            "hid": hid}
+        result.update(perp=math.nan, bpc=math.nan)
+    else:
+        result.update(perp=t_perp / count, bpc=t_bpc / count)
+    return result
 
 
 class PlateauSchedule:
@@ -478,6 +558,220 @@ class PlateauSchedule:
         self.patience += 1
         return "waiting"
 
+    def state_dict(self):
+        """The schedule's state as JSON-serialisable values.
+
+        The best parameters are left out (arrays: a checkpoint stores them
+        as datasets); ``has_best_params`` says whether there are any.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> s = PlateauSchedule(0.5, pThre=2, decay=0.2)
+        >>> s.update(3.0, lambda: [np.zeros(2)], None)
+        'improved'
+        >>> t = PlateauSchedule(0.5, pThre=2, decay=0.2)
+        >>> t.load_state_dict(s.state_dict(), s.best_params)
+        >>> t.best, t.best_epoch, t.epoch, t.best_params
+        (3.0, 1, 1, [array([0., 0.])])
+        """
+        return {"learning_rate": float(self.learning_rate),
+                "best": float(self.best), "best_epoch": self.best_epoch,
+                "patience": self.patience, "stop": self.stop,
+                "epoch": self.epoch,
+                "has_best_params": self.best_params is not None}
+
+    def load_state_dict(self, state, best_params=None):
+        """Restore a state from :meth:`state_dict`.
+
+        Parameters
+        ----------
+        state : dict
+            From :meth:`state_dict`.
+        best_params : list of numpy.ndarray, optional
+            The best parameters (used if ``state['has_best_params']``).
+        """
+        # float32 values are exact in float64, so the rate comes back
+        # bit for bit.
+        self.learning_rate = np.float32(state["learning_rate"])
+        self.best = state["best"]
+        self.best_epoch = state["best_epoch"]
+        self.patience = int(state["patience"])
+        self.stop = bool(state["stop"])
+        self.epoch = int(state["epoch"])
+        self.best_params = (list(best_params)
+                            if state["has_best_params"] else None)
+
+
+@dataclasses.dataclass
+class TrainPosition:
+    """Where a PTB training run is: what a checkpoint needs besides the
+    network, the optimizer, the random state and the schedule.
+
+    A run is either inside an epoch's training pass (``in_epoch``: batch
+    ``batch`` of epoch ``epoch`` is done, the epoch not yet evaluated) or
+    between epochs (``epoch`` epochs are done and evaluated).
+
+    Attributes
+    ----------
+    steps : int
+        Training batches done in the run.
+    epoch : int
+        The epoch in progress, or the number of epochs done.
+    in_epoch : bool
+        Whether an epoch's training pass is in progress.
+    batch : int
+        Batches done in that epoch.
+    dropindex : int
+        Leading tokens dropped in that epoch (``--data_aug``).
+    sum_perp, sum_bpc : float
+        Sums of that epoch's training perplexities and BPCs so far.
+    hid : numpy.ndarray or None
+        The carried hidden state after the last batch (None between
+        epochs: each starts from zeros).
+    elapsed : float
+        Seconds since the run started, when the position was saved (a
+        resumed run's clock goes on from it).
+
+    Examples
+    --------
+    >>> pos = TrainPosition()
+    >>> pos.start_epoch(dropindex=7, hid=np.zeros((2, 3)))
+    >>> pos.epoch, pos.in_epoch, pos.batch, pos.dropindex
+    (1, True, 0, 7)
+    >>> TrainPosition.from_dict(pos.to_dict(), pos.hid) == pos
+    True
+    """
+
+    steps: int = 0
+    epoch: int = 0
+    in_epoch: bool = False
+    batch: int = 0
+    dropindex: int = 0
+    sum_perp: float = 0.0
+    sum_bpc: float = 0.0
+    hid: np.ndarray = dataclasses.field(default=None, compare=False)
+    elapsed: float = dataclasses.field(default=0.0, compare=False)
+
+    def start_epoch(self, dropindex, hid):
+        """Begin the next epoch's training pass.
+
+        Parameters
+        ----------
+        dropindex : int
+            Leading tokens dropped in it.
+        hid : numpy.ndarray
+            The initial state (zeros).
+        """
+        self.epoch += 1
+        self.in_epoch = True
+        self.batch = 0
+        self.dropindex = int(dropindex)
+        self.sum_perp = self.sum_bpc = 0.0
+        self.hid = hid
+
+    def end_epoch(self):
+        """The epoch's training pass and evaluation are done."""
+        self.in_epoch = False
+        self.batch = self.dropindex = 0
+        self.sum_perp = self.sum_bpc = 0.0
+        self.hid = None
+
+    def to_dict(self):
+        """The position as JSON-serialisable values, without ``hid``.
+
+        Returns
+        -------
+        dict
+            With ``step`` (= ``steps``), as
+            :class:`indrnn.checkpoint.Checkpointer` requires.
+        """
+        # Python floats survive JSON exactly (repr round-trips).
+        return {"step": self.steps, "epoch": self.epoch,
+                "in_epoch": self.in_epoch, "batch": self.batch,
+                "dropindex": self.dropindex, "sum_perp": self.sum_perp,
+                "sum_bpc": self.sum_bpc, "elapsed": self.elapsed}
+
+    @classmethod
+    def from_dict(cls, state, hid=None):
+        """The position saved by :meth:`to_dict`.
+
+        Parameters
+        ----------
+        state : dict
+        hid : numpy.ndarray, optional
+            The carried state (required inside an epoch).
+
+        Returns
+        -------
+        TrainPosition
+        """
+        pos = cls(steps=int(state["step"]), epoch=int(state["epoch"]),
+                  in_epoch=bool(state["in_epoch"]),
+                  batch=int(state["batch"]),
+                  dropindex=int(state["dropindex"]),
+                  sum_perp=float(state["sum_perp"]),
+                  sum_bpc=float(state["sum_bpc"]),
+                  elapsed=float(state.get("elapsed", 0.0)))
+        pos.hid = hid if pos.in_epoch else None
+        return pos
+
+
+#: Flags that must equal the checkpoint's on ``--resume``: those that shape
+#: the network, the data or the training (both scripts' original flags and
+#: the data slices). :func:`config_keys` adds the Deep IndRNN options and
+#: any other flag not in :data:`RESUME_FREE_KEYS`.
+CONFIG_KEYS = ('hidden_units', 'batch_size', 'seq_len', 'num_layers', 'lr',
+               'act', 'data_aug', 'gradclipvalue', 'MAG', 'fix_bound',
+               'word_level', 'w_tying', 'use_bn_afterrnn', 'use_dropout',
+               'drop_embedding', 'droprate', 'droplayers', 'droprate_last',
+               'use_residual', 'residual_layers', 'residual_block',
+               'unit_factor', 'use_weightdecay_nohiddenW', 'decayfactor',
+               'pThre', 'ini_in2hid', 'ini_b', 'ini_last', 'ini_normal',
+               'U_std', 'U_mean', 'Heinfactor', 'lr_decay', 'randstart',
+               'comp_perp', 'train_subset', 'eval_subset')
+
+#: Flags a resumed run may change: the seed (a resumed run takes the
+#: checkpoint's), the stopping rules, where things go and the checkpoint
+#: flags themselves.
+RESUME_FREE_KEYS = ('seed', 'max_epochs', 'max_steps', 'report_every',
+                    'data_dir', 'out', 'log', 'checkpoint_every',
+                    'keep_checkpoints', 'resume')
+
+
+def config_keys(args):
+    """The flags of ``args`` a resumed run must share with its checkpoint.
+
+    Those of :data:`CONFIG_KEYS` that ``args`` has (the two scripts
+    differ), the Deep IndRNN options (``--net`` and its settings,
+    :data:`experiments._flags.DEEP_OPTIONS`) where the parser has them, and
+    every other flag not in :data:`RESUME_FREE_KEYS`, so that a flag added
+    later is checked unless declared free.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> import argparse
+    >>> config_keys(argparse.Namespace(seq_len=5, seed=1, net='plain',
+    ...                                max_steps=3, embed_size=4))
+    ['seq_len', 'net', 'embed_size']
+    """
+    known = [k for k in CONFIG_KEYS + tuple(DEEP_OPTIONS)
+             if hasattr(args, k)]
+    others = [k for k in vars(args)
+              if k not in known and k not in RESUME_FREE_KEYS]
+    return known + others
+
 
 def _jsonable(value):
     if isinstance(value, np.float32):
@@ -486,7 +780,11 @@ def _jsonable(value):
         return float(str(value))
     if isinstance(value, np.generic):
         return value.item()
-    return value
+    if value is None or isinstance(value, (str, int, float, list, tuple,
+                                           dict)):
+        return value
+    # Flag values JSON has no type for (--checkpoint_every's interval).
+    return repr(value)
 
 
 class EpochLog:
@@ -507,6 +805,10 @@ class EpochLog:
         ``'bpc'`` or ``'perp'``: what the PNG plots.
     log : ProgressLog, optional
         Where a missing matplotlib is reported (once).
+    plot : bool
+        Write the PNG.
+    rows : sequence of dict
+        Rows of earlier epochs (a resumed run's), written first.
 
     Examples
     --------
@@ -518,18 +820,23 @@ class EpochLog:
     True
     """
 
-    def __init__(self, base, meta, metric="bpc", log=None, plot=True):
+    def __init__(self, base, meta, metric="bpc", log=None, plot=True,
+                 rows=()):
         self.base = base
         self.meta = meta
         self.metric = metric
         self.log = log
         self.plot = plot
-        self.rows = []
+        self.rows = [dict(r) for r in rows]
         self.final = {}
         folder = os.path.dirname(os.path.abspath(base))
         os.makedirs(folder, exist_ok=True)
         with open(base + ".csv", "w", newline="") as f:
-            csv.writer(f).writerow(CSV_FIELDS)
+            writer = csv.writer(f)
+            writer.writerow(CSV_FIELDS)
+            # A resumed run's earlier epochs (from its checkpoint).
+            for row in self.rows:
+                writer.writerow([row.get(k, "") for k in CSV_FIELDS])
 
     def add(self, row):
         """Append an epoch's row to the CSV, rewrite the JSON and PNG.
@@ -620,7 +927,72 @@ def _subset(data, n):
     return data if n is None else data[:n]
 
 
-def train(spec, args):
+#: The module of each script, named in the resume command.
+_SCRIPT_MODULES = {"indrnn_cPTB": "experiments.penntree_charlevel_rernn",
+                   "indrnn_wordPTB": "experiments.penntree_wordlevel_rernn_WT"}
+
+
+def _script_module(spec):
+    return _SCRIPT_MODULES.get(spec.save_prefix,
+                               getattr(spec.make_parser, "__module__", ""))
+
+
+def run_name(spec, args):
+    """Base name of a run's files: ``<save_prefix><seq_len>`` as the
+    original, with ``_residual`` or ``_dense`` after the prefix for a deep
+    network, so deep and plain runs in one folder do not overwrite each
+    other.
+
+    Parameters
+    ----------
+    spec : LMSpec
+    args : argparse.Namespace
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> spec = SimpleNamespace(save_prefix='indrnn_cPTB')
+    >>> run_name(spec, SimpleNamespace(seq_len=50))
+    'indrnn_cPTB50'
+    >>> run_name(spec, SimpleNamespace(seq_len=50, net='dense'))
+    'indrnn_cPTB_dense50'
+    """
+    net = getattr(args, 'net', 'plain')
+    return "%s%s%d" % (spec.save_prefix, '' if net == 'plain' else '_' + net,
+                       args.seq_len)
+
+
+def _read_resume(spec, args):
+    """The seed of the run saved in ``args.resume``, once the file is known
+    to be a checkpoint of this script and of this configuration.
+
+    Read before anything is built or compiled: the seed fixes what a
+    checkpoint cannot restore (the seeds the dropout layers draw when the
+    network is built), and a wrong file is refused at once.
+
+    Raises
+    ------
+    indrnn.checkpoint.CheckpointError
+        Unreadable file, or not a checkpoint of this script.
+    indrnn.checkpoint.CheckpointMismatchError
+        A flag of :func:`config_keys` differs; the message names it.
+    """
+    info = read_checkpoint(args.resume)
+    saved = info["schedule"] or {}
+    if saved.get("script") != spec.save_prefix or "seed" not in saved:
+        raise CheckpointError(
+            "checkpoint %s was not written by %s (its run: %s)"
+            % (args.resume, _script_module(spec),
+               saved.get("script", "unknown")))
+    check_config(info, args, config_keys(args))
+    return int(saved["seed"])
+
+
+def train(spec, args, argv=None):
     """Train a PTB model as the original script, with the extras.
 
     Parameters
@@ -629,14 +1001,19 @@ def train(spec, args):
         The script.
     args : argparse.Namespace
         Parsed flags.
+    argv : list of str, optional
+        The command line, for the resume command printed when the run is
+        interrupted (a generic hint without it).
 
     Returns
     -------
     dict
         ``stop_reason`` (``'schedule'``, ``'max_epochs'``, ``'max_steps'``,
         ``'diverged'`` or ``'interrupted'``), ``epochs`` (the rows),
-        ``steps``, ``best_valid``, ``saved`` (path or None) and ``fns``
-        (:class:`LMFunctions`).
+        ``steps``, ``best_valid``, ``saved`` (path or None), ``signal``
+        (the number of the signal that stopped the run, or None),
+        ``checkpoint`` (the last numbered checkpoint written, or None) and
+        ``fns`` (:class:`LMFunctions`).
 
     Raises
     ------
@@ -644,13 +1021,20 @@ def train(spec, args):
         When a PTB file is missing or unreadable.
     DataTooShortError
         When a text is shorter than one batch.
+    indrnn.checkpoint.CheckpointError
+        When ``--resume`` names an unreadable file, or one of another
+        script or configuration (:class:`CheckpointMismatchError`).
+    indrnn.checkpoint.CheckpointWriteError
+        When a checkpoint cannot be written.
     """
-    save_name = spec.save_prefix + str(args.seq_len)
+    save_name = run_name(spec, args)
     log_path = args.log or os.path.join(args.out, save_name + '.log')
     base = os.path.splitext(log_path)[0]
     os.makedirs(args.out, exist_ok=True)
     log = ProgressLog(log_path)
     seed = args.seed
+    if args.resume:
+        seed = _read_resume(spec, args)
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2 ** 32))
     log(args)
@@ -697,12 +1081,57 @@ def train(spec, args):
     metric = spec.monitor(args)
     schedule = PlateauSchedule(args.lr, args.pThre, spec.lr_decay(args),
                                initial_best=spec.initial_best)
+    pos = TrainPosition()
+    earlier_rows = []
+    live = {}   # the epoch log, once it exists
+    checkpointer = None
+    if args.checkpoint_every or args.resume:
+        saved, saved_arrays = {}, {}
+
+        def get_state():
+            return {"script": spec.save_prefix, "seed": seed,
+                    "schedule": schedule.state_dict(),
+                    "rows": live["elog"].rows}
+
+        def get_arrays():
+            return {"hid": [pos.hid] if pos.in_epoch else [],
+                    "best_params": list(schedule.best_params or [])}
+
+        checkpointer = Checkpointer(
+            os.path.join(args.out, save_name + '_checkpoints'),
+            # hid_out too, in case it holds parameters out does not.
+            [out_layer, fns.net['hid_out']], fns.train_fn, rngs=[rng],
+            args=args, keep=args.keep_checkpoints, get_state=get_state,
+            set_state=saved.update, get_arrays=get_arrays,
+            set_arrays=saved_arrays.update,
+            resume_command=resume_command(_script_module(spec), argv)
+            if argv is not None else None)
+        if args.resume:
+            loop = checkpointer.load(args.resume,
+                                     config_keys=config_keys(args))
+            hid = saved_arrays.get("hid") or [None]
+            pos = TrainPosition.from_dict(loop, hid[0])
+            if pos.in_epoch and (
+                    hid[0] is None or hid[0].shape != (batch_size,
+                                                       fns.sum_units)):
+                raise CheckpointMismatchError(
+                    "checkpoint %s: its carried state is not a (%d, %d) "
+                    "array" % (args.resume, batch_size, fns.sum_units))
+            schedule.load_state_dict(saved["schedule"],
+                                     saved_arrays.get("best_params"))
+            earlier_rows = saved["rows"]
+            log("resumed from %s at step %d (%s)"
+                % (args.resume, pos.steps,
+                   "epoch %d, batch %d" % (pos.epoch, pos.batch)
+                   if pos.in_epoch else "after epoch %d" % pos.epoch))
     elog = EpochLog(base, {"script": spec.save_prefix, "seed": seed,
                            "floatX": pytensor.config.floatX,
                            "vocabulary": vocab,
                            "args": {k: _jsonable(v)
                                     for k, v in vars(args).items()}},
-                    metric=spec.curve_metric(args), log=log)
+                    metric=spec.curve_metric(args), log=log,
+                    rows=earlier_rows)
+    live["elog"] = elog
 
     def snapshot():
         return lasagne.layers.get_all_param_values(out_layer)
@@ -710,21 +1139,84 @@ def train(spec, args):
     def restore(values):
         lasagne.layers.set_all_param_values(out_layer, values)
 
-    steps = 0
+    start = time.time() - pos.elapsed
+    checkpoint_every = args.checkpoint_every
+    # The position of the last checkpoint written (a resumed run starts
+    # at its checkpoint's).
+    written = [None]
+
+    def here():
+        return (pos.steps, pos.epoch, pos.in_epoch)
+
+    if args.resume:
+        written[0] = here()
+
+    def write_checkpoint(best=False):
+        pos.elapsed = time.time() - start
+        try:
+            path = checkpointer.save(pos.to_dict(), best=best)
+        except OSError as exc:
+            log("checkpoint at step %d failed: %s" % (pos.steps, exc))
+            raise
+        if not best:
+            written[0] = here()
+            if checkpoint_every is not None:
+                checkpoint_every.mark()
+        return path
+
+    def checkpoint_if_new():
+        if checkpointer is not None and (written[0] != here()
+                                         or checkpointer.last_path is None):
+            return write_checkpoint()
+        return checkpointer.last_path if checkpointer is not None else None
+
+    # SIGINT and SIGTERM, with a checkpointer: finish the batch (or the
+    # epoch's evaluation), write a checkpoint, stop. A second signal acts
+    # as it would without this handler.
+    signals = []
+    previous = {}
+    if checkpointer is not None and \
+            threading.current_thread() is threading.main_thread():
+        def on_signal(signum, frame):
+            signals.append(signum)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.getsignal(sig)
+            signal.signal(sig, on_signal)
+
+    def stop_on_signal():
+        path = checkpoint_if_new()
+        log("%s received; stopped after step %d; checkpoint written to %s; "
+            "%s" % (signal.Signals(signals[0]).name, pos.steps, path,
+                    checkpointer.resume_hint(path)))
+
+    def max_steps_reached():
+        return args.max_steps is not None and pos.steps >= args.max_steps
+
     stop_reason = None
-    start = time.time()
+    phase = ["training"]    # named when a figure is NaN or Inf
     max_epochs = args.max_epochs if args.max_epochs is not None else 9999
-    epoch = 0
     try:
-        while epoch < max_epochs:
-            if args.max_steps is not None and steps >= args.max_steps:
-                stop_reason = "max_steps"
-                break
-            epoch += 1
+        while True:
+            if not pos.in_epoch:
+                if schedule.stop:   # resumed after the schedule's end
+                    stop_reason = "schedule"
+                    break
+                if pos.epoch >= max_epochs:
+                    stop_reason = "max_epochs"
+                    # A longer --max_epochs can go on from it.
+                    checkpoint_if_new()
+                    break
+                if max_steps_reached():
+                    stop_reason = "max_steps"
+                    break
+                dropindex = 0
+                if args.data_aug:
+                    dropindex = rng.randint(spec.aug_range(args))
+                pos.start_epoch(dropindex, fns.zero_state(batch_size))
+            epoch = pos.epoch
             epoch_start = time.time()
-            dropindex = 0
-            if args.data_aug:
-                dropindex = rng.randint(spec.aug_range(args))
             lr = schedule.learning_rate
 
             def step(x, y, hid):
@@ -734,41 +1226,66 @@ def train(spec, args):
 
             def progress(done, total, perp, bpc):
                 now = time.time()
-                if done == 1:
+                if not first_done:
                     # The speed leaves out the first batch: with the Numba
                     # backend the functions are compiled on their first call.
-                    first_done.append(now)
+                    first_done.append((done, now))
                 if args.report_every and (done % args.report_every == 0
                                           or done == total):
-                    elapsed = max(now - first_done[0], 1e-9)
-                    speed = (done - 1) / elapsed
+                    elapsed = max(now - first_done[0][1], 1e-9)
+                    speed = (done - first_done[0][0]) / elapsed
                     log("epoch %d batch %d/%d train_perp %.4f train_bpc "
                         "%.4f  %.2f batch/s %.0f tokens/s"
                         % (epoch, done, total, perp, bpc, speed,
                            speed * batch_size * seq_len))
 
+            def after_batch(done, sum_perp, sum_bpc, hid):
+                pos.steps += 1
+                pos.batch, pos.hid = done, hid
+                pos.sum_perp, pos.sum_bpc = sum_perp, sum_bpc
+                if checkpointer is not None and checkpoint_every is not None \
+                        and checkpoint_every.due(pos.steps):
+                    write_checkpoint()
+                return bool(signals)
+
             max_batches = None
             if args.max_steps is not None:
-                max_batches = args.max_steps - steps
-            tr = run_pass(step, train_data[dropindex:], batch_size, seq_len,
-                          fns.zero_state(batch_size), progress=progress,
-                          max_batches=max_batches)
-            steps += tr["batches"]
+                # Batches of this epoch, those done before included.
+                max_batches = args.max_steps - (pos.steps - pos.batch)
+            phase[0] = "training"
+            tr = run_pass(step, train_data[pos.dropindex:], batch_size,
+                          seq_len, pos.hid, progress=progress,
+                          max_batches=max_batches, start=pos.batch,
+                          sums=(pos.sum_perp, pos.sum_bpc),
+                          after_batch=after_batch, what="training")
+            if tr["stopped"]:
+                stop_reason = "interrupted"
+                stop_on_signal()
+                break
+            if max_steps_reached():
+                # Before the truncated epoch is evaluated (and the schedule
+                # perhaps restores parameters): resumed from it, a run
+                # finishes the epoch as an uninterrupted one.
+                checkpoint_if_new()
             log('prep', 'bpc', tr["perp"], tr["bpc"])
+            zero = fns.zero_state(batch_size)
+            phase[0] = "validation"
             va = run_pass(fns.bn_test_fn, valid_data, batch_size, seq_len,
-                          fns.zero_state(batch_size))
+                          zero, what="validation")
             log('bn_validprep', 'bn_validbpc', va["perp"], va["bpc"])
+            phase[0] = "test"
             te = run_pass(fns.test_fn, test_data, batch_size, seq_len,
-                          fns.zero_state(batch_size))
+                          zero, what="test (batch statistics)")
             log('testprep', 'testbpc', te["perp"], te["bpc"])
             bte = run_pass(fns.bn_test_fn, test_data, batch_size, seq_len,
-                           fns.zero_state(batch_size))
+                           zero, what="test (BN averages)")
             log('bn_testprep', 'bn_testbpc', bte["perp"], bte["bpc"])
 
             action = schedule.update(va[metric], snapshot, restore)
+            pos.end_epoch()
             if action == "decayed":
                 log('learning rate', schedule.learning_rate)
-            elog.add({"epoch": epoch, "steps": steps,
+            elog.add({"epoch": epoch, "steps": pos.steps,
                       "learning_rate": lr,
                       "train_perp": tr["perp"], "train_bpc": tr["bpc"],
                       "valid_perp": va["perp"], "valid_bpc": va["bpc"],
@@ -779,39 +1296,60 @@ def train(spec, args):
                       "epoch_time": round(time.time() - epoch_start, 3),
                       "time": round(time.time() - start, 3)})
             log("epoch %d done: steps %d valid_%s %.4f (best %.4f at epoch "
-                "%s) %.1fs" % (epoch, steps, metric, va[metric],
+                "%s) %.1fs" % (epoch, pos.steps, metric, va[metric],
                                schedule.best, schedule.best_epoch,
                                time.time() - start))
+            if action == "improved" and checkpointer is not None:
+                log("best checkpoint written to",
+                    write_checkpoint(best=True))
+            if signals:
+                # Arrived during the evaluation.
+                stop_reason = "interrupted"
+                stop_on_signal()
+                break
             if schedule.stop:
                 stop_reason = "schedule"
                 break
-            if args.max_steps is not None and steps >= args.max_steps:
+            if max_steps_reached():
                 stop_reason = "max_steps"
                 break
-        else:
-            stop_reason = "max_epochs"
     except FloatingPointError as e:
         stop_reason = "diverged"
-        log(str(e), "(learning rate %s); stopping, parameters not saved."
-            % schedule.learning_rate)
+        where = ("step %d, epoch %d" % (pos.steps + 1, pos.epoch)
+                 if phase[0] == "training" else
+                 "epoch %d, after step %d" % (pos.epoch, pos.steps))
+        kept = ""
+        if checkpointer is not None:
+            kept = (" The last good checkpoint is %s."
+                    % checkpointer.last_path if checkpointer.last_path else
+                    " No checkpoint was written before it.")
+        log("%s (%s, learning rate %s); stopping, parameters not saved.%s"
+            % (e, where, schedule.learning_rate, kept))
     except KeyboardInterrupt:
         stop_reason = "interrupted"
-        log("interrupted in epoch %d" % epoch)
+        log("interrupted in epoch %d" % pos.epoch)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
     saved = None
     if stop_reason != "diverged":
         saved = save_legacy_params(os.path.join(args.out, save_name),
                                    out_layer)
         log("saved parameters to", saved)
-    elog.final = {"stop_reason": stop_reason, "steps": steps,
+    elog.final = {"stop_reason": stop_reason, "steps": pos.steps,
                   "best_valid_" + metric: _jsonable(schedule.best)
                   if schedule.best_epoch else None,
                   "best_epoch": schedule.best_epoch, "saved": saved}
     elog.write_json()
     log("stop:", stop_reason)
-    return {"stop_reason": stop_reason, "epochs": elog.rows, "steps": steps,
+    return {"stop_reason": stop_reason, "epochs": elog.rows,
+            "steps": pos.steps,
             "best_valid": schedule.best if schedule.best_epoch else None,
-            "saved": saved, "fns": fns}
+            "saved": saved, "fns": fns,
+            "signal": signals[0] if stop_reason == "interrupted"
+            and signals else None,
+            "checkpoint": checkpointer.last_path if checkpointer else None}
 
 
 def main(spec, argv=None):
@@ -827,8 +1365,10 @@ def main(spec, argv=None):
     Returns
     -------
     int
-        0 on success, 1 if the cost became NaN or Inf, 2 when the data
-        cannot be read or is too short.
+        0 on success, 1 if the cost became NaN or Inf or a checkpoint could
+        not be read or written (or belongs to another configuration), 2
+        when the data cannot be read or is too short, 128 + the signal
+        number if stopped by SIGINT or SIGTERM.
 
     Examples
     --------
@@ -837,6 +1377,8 @@ def main(spec, argv=None):
         from experiments import penntree_charlevel_rernn as cptb
         ptb_lm.main(cptb.SPEC, ['--max_steps', '10'])
     """
+    if argv is None:
+        argv = sys.argv[1:]
     args = spec.make_parser().parse_args(argv)
-    return run_command(lambda: train(spec, args),
+    return run_command(lambda: train(spec, args, argv=argv),
                        data_errors=(ptb.PTBDataError, DataTooShortError))
