@@ -362,7 +362,7 @@ def add_deep_options(parser, **defaults):
     group.add_argument('--net', type=str, default='plain', choices=NETS,
                        help='plain: the original stack of --num_layers '
                             'layers; residual: res-IndRNN; dense: '
-                            'dense-IndRNN (with --model indrnn)')
+                            'dense-IndRNN (IndRNN models only)')
     group.add_argument('--num_blocks', type=positive_int, default=5,
                        help='residual blocks (two IndRNN layers each) of '
                             '--net residual, of width --hidden_units')
@@ -371,9 +371,10 @@ def add_deep_options(parser, **defaults):
     group.add_argument('--block_config', type=deep.parse_block_config,
                        default=(8, 6, 4),
                        help="dense layers per dense block, e.g. '(8,6,4)'")
-    group.add_argument('--num_first', type=positive_int, default=6,
+    group.add_argument('--num_first', type=nonnegative_int, default=6,
                        help='first layer of --net dense: num_first * '
-                            'growth_rate units')
+                            'growth_rate units (0: none, the first dense '
+                            'block takes the input)')
     group.add_argument('--bn_size', type=positive_int, default=4,
                        help='bottleneck width in multiples of growth_rate')
     group.add_argument('--add_last_layer', action='store_true',

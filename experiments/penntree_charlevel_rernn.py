@@ -11,6 +11,12 @@ shared with the word-level script, is in :mod:`experiments.ptb_lm`.
 ``--unit_factor`` works here, unlike in the original (see
 :func:`network_globals`).
 
+Not in the original: ``--net residual`` and ``--net dense`` (options of
+:func:`add_deep_lm_options`) select the res-IndRNN and dense-IndRNN of the
+Deep IndRNN paper as language models (:func:`build_deep_network`, shared
+with the word-level script); the default ``--net plain`` is the original
+network.
+
 The network carries the hidden state across batches: the last state of every
 IndRNN layer is concatenated into ``net['hid_out']`` and fed back through
 ``hid_init_sym`` (one matrix of ``sum_units`` columns; layer ``l`` reads the
@@ -35,9 +41,11 @@ import types
 import numpy as np
 
 import indrnn.lasagne as lasagne
-from experiments._flags import (nonnegative_float32, nonnegative_int,
-                                positive_float32, positive_int,
+from experiments._flags import (add_deep_options, nonnegative_float32,
+                                nonnegative_int, positive_float32,
+                                positive_int, probability,
                                 probability_float32)
+from indrnn import deep
 from indrnn.lasagne.init import HeNormal, Normal, Uniform
 from indrnn.lasagne.layers import (ConcatLayer, DenseLayer, DimshuffleLayer,
                                    ElemwiseSumLayer, InputLayer, ReshapeLayer,
@@ -50,16 +58,28 @@ from experiments import ptb_lm
 
 __all__ = [
     "OUTPUTCLASS",
+    "DEEP_LM_DEFAULTS",
     "IndRNNLayer_onlyrecurrent",
     "make_parser",
+    "add_deep_lm_options",
     "network_globals",
     "build_rnn_network",
+    "build_deep_network",
+    "build_network",
     "SPEC",
     "main",
 ]
 
 #: Vocabulary size of character-level PTB (the original's ``outputclass``).
 OUTPUTCLASS = 50
+
+#: Defaults of the Deep IndRNN options in the PTB scripts: the author's
+#: language models (``PTB/run_res.sh``, ``PTB/run_dense_*.sh`` of his
+#: PyTorch code): 5 residual blocks; dense blocks (8, 6, 4) of growth 256
+#: fed by the embedding itself (no first layer); BN before the recurrence,
+#: which keeps the statistics stable when the states are carried.
+DEEP_LM_DEFAULTS = dict(num_blocks=5, growth_rate=256, num_first=0,
+                        bn_location='bn_before')
 
 
 def make_parser(extras=False):
@@ -69,13 +89,15 @@ def make_parser(extras=False):
     (including help texts copied from other flags, such as ``'lr'`` for
     ``--droprate``). Floats use ``type=np.float32`` as in the original.
     With ``extras``, the flags of
-    :func:`experiments.ptb_lm.add_extra_arguments` follow (the command line
-    has them; without, the parser holds exactly the original's flags).
+    :func:`experiments.ptb_lm.add_extra_arguments` and the Deep IndRNN
+    options (:func:`add_deep_lm_options`) follow (the command line has
+    them; without, the parser holds exactly the original's flags).
 
     Parameters
     ----------
     extras : bool
-        Add the port's extra flags (``--seed``, ``--max_steps``, ...).
+        Add the port's extra flags (``--seed``, ``--max_steps``,
+        ``--net``, ...).
 
     Returns
     -------
@@ -135,6 +157,55 @@ def make_parser(extras=False):
                         help='ini_in2hid')
     if extras:
         ptb_lm.add_extra_arguments(parser)
+        add_deep_lm_options(parser)
+    return parser
+
+
+def add_deep_lm_options(parser):
+    """Add ``--net plain|residual|dense`` and the deep language models'
+    options to a PTB parser.
+
+    The options of :func:`experiments._flags.add_deep_options` (the names
+    of the other experiments) with the defaults :data:`DEEP_LM_DEFAULTS`,
+    plus three of the author's language-model options: ``--embed_size``,
+    ``--dropout_words`` and ``--dropout_extrafc``. None of them changes
+    the default ``--net plain``. Without a flag, no dropout, as in the
+    other experiments; the author's runs use ``--dropout 0.5
+    --dropout_sec 0.1 --dropout_trans 0.4`` (dense) or ``--dropout 0.45``
+    (residual), and at word level ``--dropout_words 0.65
+    --dropout_extrafc 0.65`` (at character level 0 and 0.2).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        Changed in place.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The same parser.
+
+    Examples
+    --------
+    >>> args = add_deep_lm_options(argparse.ArgumentParser()).parse_args(
+    ...     ['--net', 'dense'])
+    >>> args.net, args.growth_rate, args.num_first, args.embed_size
+    ('dense', 256, 0, 600)
+    """
+    add_deep_options(parser, **DEEP_LM_DEFAULTS)
+    group = parser.add_argument_group(
+        'deep IndRNN language models (not in the original)')
+    group.add_argument('--embed_size', type=positive_int, default=600,
+                       help='--net residual|dense: width of the embedding '
+                            'and of the last layer (so that --w_tying can '
+                            'tie them); --net plain embeds into '
+                            '--hidden_units')
+    group.add_argument('--dropout_words', type=probability, default=0.0,
+                       help='--net residual|dense: dropout of the embedded '
+                            'input (masks shared over time)')
+    group.add_argument('--dropout_extrafc', type=probability, default=0.0,
+                       help='--net residual|dense: dropout after the last '
+                            'layer, before the softmax')
     return parser
 
 
@@ -394,13 +465,208 @@ def build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
     return net
 
 
+def build_deep_network(args, X_sym, hid_init_sym, *, U_bound,
+                       outputclass=OUTPUTCLASS, embed_W=None,
+                       w_tying=False):
+    """Build the res-IndRNN or dense-IndRNN language model ``--net`` names.
+
+    As the author's PyTorch language models
+    (``Indrnn_residualnet_preact_returnstates.py``,
+    ``Indrnn_densenet_returnstates.py``)::
+
+        tokens -> Embedding (--embed_size) -> time-first
+          -> [dropout, --dropout_words]
+          -> deep.build_residual_indrnn / deep.build_dense_indrnn
+          -> last layer: Weight -> IndRNN_BN (--embed_size)
+             [-> BN with --bn_location bn_before]
+          -> [dropout, --dropout_extrafc] -> softmax over the vocabulary
+             at every step (rows batch-major, as the plain network)
+
+    Batch normalisation is frame-wise (statistics per time step, as the
+    plain network's ``BatchNorm_step_timefirst_Layer``), so the output at
+    step ``t`` depends on the steps up to ``t`` only. Every recurrent
+    layer takes its initial state from a slice of ``hid_init_sym`` and its
+    last step goes into ``net['hid_out']``, in the order of
+    ``net['recurrent']``, so the state is carried between batches as in the
+    plain network. The recurrent weights start in ``[0, U_bound]`` and are
+    clipped there during training (``--u_lastlayer_ini`` starts the last
+    recurrent layer of the residual or dense part in
+    ``[1 / U_bound, U_bound]``); ``--gradclipvalue`` clips inside the
+    recurrence as in the plain network.
+
+    Weight tying: the last layer projects to ``--embed_size`` as in the
+    author's code, so the output weights can always be the transposed
+    embedding (``w_tying``), whatever the width of the residual or dense
+    part.
+
+    Flags of the plain network not used here: ``--num_layers``,
+    ``--use_residual``, ``--residual_layers``, ``--residual_block``,
+    ``--unit_factor``, ``--use_bn_afterrnn``, ``--use_dropout``,
+    ``--droprate``, ``--droplayers``, ``--ini_in2hid``, ``--ini_b`` (and at
+    word level ``--drop_embedding``, ``--droprate_last``,
+    ``--ini_normal``, ``--U_std``, ``--U_mean``, ``--Heinfactor``). Not
+    ported from the author's options: ``--dropout_embedding`` (dropping
+    whole words of the embedding matrix) and ``--small_normini``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed flags with the deep options (:func:`add_deep_lm_options`).
+    X_sym : TensorVariable
+        int32 matrix (batch, seq_len) of token ids.
+    hid_init_sym : TensorVariable
+        float matrix (batch, sum of the recurrent widths) of initial
+        states.
+    U_bound : float
+        The recurrent-weight bound (:func:`network_globals`).
+    outputclass : int
+        Vocabulary size.
+    embed_W : initializer, optional
+        The embedding's weights (default: ``EmbeddingLayer``'s).
+    w_tying : bool
+        Output weights = transposed embedding.
+
+    Returns
+    -------
+    dict
+        The builder's layers plus ``'input0'``, ``'embed'``,
+        ``'time_first'``, ``'head.*'`` (the last layer), ``'hid_out'`` and
+        ``'out'``; ``'recurrent'`` lists the recurrent layers in the order
+        of their states in ``hid_init_sym`` and ``net['hid_out']``.
+
+    Raises
+    ------
+    ValueError
+        For ``--act`` other than ``relu`` (the deep networks are ReLU
+        IndRNNs) or an unknown ``--net``.
+
+    Examples
+    --------
+    >>> import pytensor.tensor as pt
+    >>> args = make_parser(extras=True).parse_args(
+    ...     ['--net', 'residual', '--num_blocks', '1', '--hidden_units', '8',
+    ...      '--embed_size', '6', '--batch_size', '4', '--seq_len', '5'])
+    >>> net = build_deep_network(args, pt.imatrix(), pt.matrix(),
+    ...                          U_bound=1.0)
+    >>> net['out'].output_shape, net['hid_out'].output_shape
+    ((20, 50), (4, 30))
+    """
+    if args.act != 'relu':
+        raise ValueError("--net %s is a ReLU IndRNN; --act %s works with "
+                         "--net plain only" % (args.net, args.act))
+    batch_size, seq_len, embed_size = (args.batch_size, args.seq_len,
+                                       args.embed_size)
+    net = {}
+    net['input0'] = InputLayer((batch_size, seq_len), X_sym)
+    kwargs = {} if embed_W is None else {'W': embed_W}
+    net['embed'] = lasagne.layers.EmbeddingLayer(
+        net['input0'], outputclass, embed_size, **kwargs)
+    l = net['time_first'] = DimshuffleLayer(net['embed'], (1, 0, 2))
+    l = deep.dropout_overtime(l, args.dropout_words)
+
+    # Each recurrent layer reads the next columns of the state matrix.
+    ends = [0]
+
+    def state(num_units):
+        start = ends[-1]
+        ends.append(start + num_units)
+        return InputLayer((batch_size, num_units),
+                          hid_init_sym[:, start:start + num_units])
+
+    common = dict(bn_location=args.bn_location, bn='frame',
+                  dropout=args.dropout, U_bound=U_bound,
+                  u_lastlayer_ini=args.u_lastlayer_ini,
+                  grad_clipping=args.gradclipvalue, last_step_only=False,
+                  hid_init=state)
+    if args.net == 'residual':
+        body = deep.build_residual_indrnn(
+            l, None, hidden_units=args.hidden_units,
+            num_blocks=args.num_blocks, **common)
+    elif args.net == 'dense':
+        body = deep.build_dense_indrnn(
+            l, None, growth_rate=args.growth_rate,
+            block_config=args.block_config, num_first=args.num_first,
+            bn_size=args.bn_size, dropout_sec=args.dropout_sec,
+            dropout_trans=args.dropout_trans,
+            dropout_first=args.dropout_first,
+            add_last_layer=args.add_last_layer, **common)
+    else:
+        raise ValueError("unknown --net %r (expected 'residual' or "
+                         "'dense')" % (args.net,))
+    net.update(body)
+
+    # The last layer, to the embedding's width (the author's last_fc +
+    # last_indrnn, or the dense net's last transition).
+    l = net['head.fc'] = deep.linear_overtime(net['features'], embed_size)
+    l = deep.indrnn_bn(l, embed_size, args.bn_location, 'frame',
+                       Uniform(range=(0., U_bound)), args.gradclipvalue,
+                       net, 'head.', hid_init=state(embed_size))
+    net['recurrent'].append(net['head.rnn'])
+    if args.bn_location == 'bn_before':
+        # The author's extra_bn: the softmax input is normalised too.
+        l = net['head.extra_bn'] = deep.batch_norm_overtime(l, 'frame')
+    l = deep.dropout_overtime(l, args.dropout_extrafc)
+
+    last_states = [SliceLayer(r, -1, axis=0) for r in net['recurrent']]
+    net['hid_out'] = ConcatLayer(last_states, axis=1)
+    assert net['hid_out'].output_shape[1] == ends[-1]
+
+    # Back to batch-major, so the rows of the output are (batch, time).
+    l = DimshuffleLayer(l, (1, 0, 2))
+    l = net['reshape_rnn'] = ReshapeLayer(l, (-1, embed_size))
+    if w_tying:
+        # W is an expression of the embedding's parameter, so the output
+        # layer has no weight matrix of its own.
+        net['out'] = DenseLayer(l, outputclass, W=net['embed'].W.T,
+                                nonlinearity=softmax)
+    else:
+        net['out'] = DenseLayer(l, outputclass, nonlinearity=softmax)
+    return net
+
+
+def build_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
+                  outputclass=OUTPUTCLASS):
+    """Build the network the flags select: :func:`build_rnn_network`
+    (the original) or, with ``--net residual|dense``,
+    :func:`build_deep_network`.
+
+    Parameters
+    ----------
+    args, rnnmodel, X_sym, hid_init_sym, seq_len1, outputclass
+        As :func:`build_rnn_network` (``rnnmodel`` is used by the plain
+        network only).
+
+    Returns
+    -------
+    dict
+        With ``net['out']`` and ``net['hid_out']``.
+
+    Examples
+    --------
+    >>> import pytensor.tensor as pt
+    >>> args = make_parser(extras=True).parse_args(
+    ...     ['--net', 'dense', '--growth_rate', '2', '--block_config', '1',
+    ...      '--embed_size', '4', '--batch_size', '3', '--seq_len', '5'])
+    >>> net = build_network(args, IndRNNLayer_onlyrecurrent, pt.imatrix(),
+    ...                     pt.matrix(), seq_len1=1000)
+    >>> [r.output_shape[2] for r in net['recurrent']]
+    [8, 2, 4]
+    """
+    if getattr(args, 'net', 'plain') == 'plain':
+        return build_rnn_network(args, rnnmodel, X_sym, hid_init_sym,
+                                 seq_len1=seq_len1, outputclass=outputclass)
+    g = network_globals(args, seq_len1, outputclass)
+    return build_deep_network(args, X_sym, hid_init_sym, U_bound=g.U_bound,
+                              outputclass=outputclass)
+
+
 #: How :mod:`experiments.ptb_lm` trains this script: character files,
 #: ``randint(seq_len * 5)`` tokens dropped with ``--data_aug``, learning
 #: rate times 0.2 on a plateau of the validation BPC (initial best 100).
 SPEC = ptb_lm.LMSpec(
     make_parser=lambda: make_parser(extras=True),
     network_globals=network_globals,
-    build_rnn_network=build_rnn_network,
+    build_rnn_network=build_network,
     save_prefix='indrnn_cPTB',
     file_prefix=lambda args: CHAR_PREFIX,
     aug_range=lambda args: args.seq_len * 5,
@@ -435,6 +701,16 @@ def main(argv=None):
         python -m experiments.penntree_charlevel_rernn --data_aug \\
             --hidden_units 2000 --use_dropout --num_layers 6 \\
             --droprate 0.25 --seq_len 150 --use_weightdecay_nohiddenW
+
+    A dense-IndRNN with the settings of the author's PyTorch run
+    (``PTB/run_dense_cptb.sh``; untied, as this script has no
+    ``--w_tying``)::
+
+        python -m experiments.penntree_charlevel_rernn --net dense \\
+            --growth_rate 256 --block_config 8,6,4 --embed_size 600 \\
+            --dropout 0.5 --dropout_sec 0.1 --dropout_trans 0.4 \\
+            --dropout_extrafc 0.2 --seq_len 50 --batch_size 128 \\
+            --pThre 200 --data_aug
     """
     return ptb_lm.main(SPEC, argv)
 

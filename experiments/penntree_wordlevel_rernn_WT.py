@@ -15,6 +15,12 @@ adds ``--word_level`` (10000 words instead of 50 characters),
 embedding dropout and a separate dropout rate for the last layer, and the
 ``--ini_normal`` initialisation of the recurrent weights.
 
+Not in the original: ``--net residual`` and ``--net dense`` select the
+res-IndRNN and dense-IndRNN language models of the Deep IndRNN paper
+(:func:`build_deep_network`); ``--w_tying`` then ties the output weights
+to the embedding through a last layer of the embedding's width
+(``--embed_size``), as in the author's PyTorch code.
+
 Examples
 --------
 >>> import pytensor.tensor as pt
@@ -45,6 +51,7 @@ from indrnn.lasagne.nonlinearities import rectify, softmax, tanh
 from indrnn.batchnorm_step_timefirst import BatchNorm_step_timefirst_Layer
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.data.ptb import CHAR_PREFIX, WORD_PREFIX
+from experiments import penntree_charlevel_rernn as _char_level
 from experiments import ptb_lm
 
 __all__ = [
@@ -52,6 +59,8 @@ __all__ = [
     "make_parser",
     "network_globals",
     "build_rnn_network",
+    "build_deep_network",
+    "build_network",
     "SPEC",
     "main",
 ]
@@ -63,13 +72,17 @@ def make_parser(extras=False):
     Every flag keeps the original's name, type, default and help text
     (the description still says "char level", as in the original). Floats
     use ``type=np.float32`` as in the original. With ``extras``, the flags
-    of :func:`experiments.ptb_lm.add_extra_arguments` follow (the command
-    line has them; without, the parser holds exactly the original's flags).
+    of :func:`experiments.ptb_lm.add_extra_arguments` and the Deep IndRNN
+    options
+    (:func:`experiments.penntree_charlevel_rernn.add_deep_lm_options`)
+    follow (the command line has them; without, the parser holds exactly
+    the original's flags).
 
     Parameters
     ----------
     extras : bool
-        Add the port's extra flags (``--seed``, ``--max_steps``, ...).
+        Add the port's extra flags (``--seed``, ``--max_steps``,
+        ``--net``, ...).
 
     Returns
     -------
@@ -147,6 +160,7 @@ def make_parser(extras=False):
     parser.add_argument('--comp_perp', action='store_true', default=False)
     if extras:
         ptb_lm.add_extra_arguments(parser)
+        _char_level.add_deep_lm_options(parser)
     return parser
 
 
@@ -403,6 +417,91 @@ def build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
     return net
 
 
+def build_deep_network(args, X_sym, hid_init_sym, *, seq_len1,
+                       outputclass=None):
+    """Build the res-IndRNN or dense-IndRNN language model ``--net`` names.
+
+    The network of
+    :func:`experiments.penntree_charlevel_rernn.build_deep_network`
+    (frame-wise BN, the state of every recurrent layer carried between
+    batches, a last layer of ``--embed_size`` units), with this script's
+    embedding initialisation ``Uniform(--ini_last)`` and, with
+    ``--w_tying``, the output weights tied to the embedding.
+
+    Weight tying: the deep networks always end with a layer as wide as the
+    embedding (the author's ``last_fc``/``extra_fc``), so ``--w_tying``
+    works for any ``--hidden_units``, ``--growth_rate`` or
+    ``--block_config``; the output layer then has a bias only.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed flags (``make_parser(extras=True)``).
+    X_sym, hid_init_sym : TensorVariable
+        Token ids (batch, seq_len) and initial states.
+    seq_len1 : int
+        ``len(train_data)``, for the recurrent-weight bound.
+    outputclass : int, optional
+        Vocabulary size; see :func:`network_globals`.
+
+    Returns
+    -------
+    dict
+        See :func:`experiments.penntree_charlevel_rernn.build_deep_network`.
+
+    Examples
+    --------
+    >>> import pytensor.tensor as pt
+    >>> args = make_parser(extras=True).parse_args(
+    ...     ['--net', 'residual', '--num_blocks', '1', '--hidden_units', '8',
+    ...      '--embed_size', '6', '--batch_size', '4', '--seq_len', '5',
+    ...      '--w_tying'])
+    >>> net = build_deep_network(args, pt.imatrix(), pt.matrix(),
+    ...                          seq_len1=1000, outputclass=30)
+    >>> net['out'].get_params()[0] is net['embed'].W
+    True
+    """
+    g = network_globals(args, seq_len1, outputclass)
+    return _char_level.build_deep_network(
+        args, X_sym, hid_init_sym, U_bound=g.U_bound,
+        outputclass=g.outputclass, embed_W=Uniform(args.ini_last),
+        w_tying=args.w_tying)
+
+
+def build_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
+                  outputclass=None):
+    """Build the network the flags select: :func:`build_rnn_network`
+    (the original) or, with ``--net residual|dense``,
+    :func:`build_deep_network`.
+
+    Parameters
+    ----------
+    args, rnnmodel, X_sym, hid_init_sym, seq_len1, outputclass
+        As :func:`build_rnn_network` (``rnnmodel`` is used by the plain
+        network only).
+
+    Returns
+    -------
+    dict
+        With ``net['out']`` and ``net['hid_out']``.
+
+    Examples
+    --------
+    >>> import pytensor.tensor as pt
+    >>> args = make_parser(extras=True).parse_args(
+    ...     ['--num_layers', '1', '--hidden_units', '8', '--batch_size', '4',
+    ...      '--seq_len', '5'])
+    >>> 'rnn1' in build_network(args, IndRNNLayer_onlyrecurrent,
+    ...                         pt.imatrix(), pt.matrix(), seq_len1=1000)
+    True
+    """
+    if getattr(args, 'net', 'plain') == 'plain':
+        return build_rnn_network(args, rnnmodel, X_sym, hid_init_sym,
+                                 seq_len1=seq_len1, outputclass=outputclass)
+    return build_deep_network(args, X_sym, hid_init_sym, seq_len1=seq_len1,
+                              outputclass=outputclass)
+
+
 #: How :mod:`experiments.ptb_lm` trains this script: word files with
 #: ``--word_level`` (character files otherwise), ``randint(seq_len *
 #: --randstart)`` tokens dropped with ``--data_aug``, learning rate times
@@ -411,7 +510,7 @@ def build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
 SPEC = ptb_lm.LMSpec(
     make_parser=lambda: make_parser(extras=True),
     network_globals=network_globals,
-    build_rnn_network=build_rnn_network,
+    build_rnn_network=build_network,
     save_prefix='indrnn_wordPTB',
     file_prefix=lambda args: WORD_PREFIX if args.word_level else CHAR_PREFIX,
     aug_range=lambda args: args.seq_len * args.randstart,
@@ -450,6 +549,21 @@ def main(argv=None):
             --use_dropout --drop_embedding --droprate_last 0.8 \\
             --droprate 0.35 --ini_normal --U_std 0.2 --U_mean 0.4 \\
             --ini_last 0.03
+
+    The dense-IndRNN and res-IndRNN with the settings of the author's
+    PyTorch runs (``PTB/run_dense_wptb.sh``, ``PTB/run_res.sh``)::
+
+        python -m experiments.penntree_wordlevel_rernn_WT --word_level \\
+            --w_tying --net dense --growth_rate 256 --block_config 8,6,4 \\
+            --embed_size 600 --dropout 0.5 --dropout_sec 0.1 \\
+            --dropout_trans 0.4 --dropout_words 0.65 \\
+            --dropout_extrafc 0.65 --lr 2e-4 --seq_len 50 \\
+            --batch_size 128 --pThre 200 --data_aug
+        python -m experiments.penntree_wordlevel_rernn_WT --word_level \\
+            --w_tying --net residual --num_blocks 5 --hidden_units 2000 \\
+            --embed_size 600 --dropout 0.45 --dropout_words 0.65 \\
+            --dropout_extrafc 0.65 --lr 2e-4 --seq_len 50 \\
+            --batch_size 128 --pThre 200 --data_aug
     """
     return ptb_lm.main(SPEC, argv)
 

@@ -26,7 +26,7 @@ identity shortcuts::
 
 dense-IndRNN (:func:`build_dense_indrnn`), growth rate ``k``::
 
-    x (T, B, F) -> Weight -> BN -> IndRec+ReLU          (num_first * k)
+    x (T, B, F) -> Weight -> BN -> IndRec+ReLU  (num_first * k; none if 0)
       -> dense block 1 -> transition -> dense block 2 -> transition -> ...
       -> dense block n [-> last layer] -> [last step] -> classifier
 
@@ -49,6 +49,14 @@ time and batch, ``BatchNormLayer(axes=(0, 1))``) for classification and
 frame-wise (``bn='frame'``: statistics per time step,
 :class:`~indrnn.batchnorm_step_timefirst.BatchNorm_step_timefirst_Layer`)
 for language modelling, where a step must not see later steps.
+
+A language model carries the state of every recurrent layer from one
+batch to the next: each builder takes ``hid_init``, a callable that gives
+every recurrent layer its initial state (e.g. an ``InputLayer`` on a slice
+of one state matrix), and lists the recurrent layers in
+``net['recurrent']`` in the same order, so that their last steps make the
+next batch's state matrix (see
+:func:`experiments.penntree_charlevel_rernn.build_deep_network`).
 
 Initialisation as in the paper and the author's code: recurrent weights
 ``u ~ Uniform[0, MAG ** (1 / T)]`` (so ``|u| ** T`` stays below ``MAG``);
@@ -217,7 +225,8 @@ def dropout_overtime(incoming, p):
 
 
 def indrnn_bn(incoming, num_units, bn_location='bn_before', bn='sequence',
-              U_init=None, grad_clipping=0, layers=None, prefix=''):
+              U_init=None, grad_clipping=0, layers=None, prefix='',
+              hid_init=None):
     """The author's "IndRNNwithBN": BN and IndRec+ReLU in either order.
 
     Parameters
@@ -238,6 +247,10 @@ def indrnn_bn(incoming, num_units, bn_location='bn_before', bn='sequence',
         Collects the new layers under ``prefix + 'bn'`` and
         ``prefix + 'rnn'``.
     prefix : str
+    hid_init : Layer or initializer, optional
+        Initial state of the recurrence, ``(batch, num_units)``: a layer
+        (e.g. an ``InputLayer`` on a state carried between batches) or an
+        initializer; default zeros.
 
     Returns
     -------
@@ -256,6 +269,8 @@ def indrnn_bn(incoming, num_units, bn_location='bn_before', bn='sequence',
                          % (BN_LOCATIONS, bn_location))
     if U_init is None:
         U_init = Uniform(range=(0., 1.))
+    if hid_init is None:
+        hid_init = Constant(0.)
     layers = {} if layers is None else layers
     l = incoming
     if bn_location == 'bn_before':
@@ -264,7 +279,7 @@ def indrnn_bn(incoming, num_units, bn_location='bn_before', bn='sequence',
     # that the U_bound clip and the weight decay look for.
     l = layers[prefix + 'rnn'] = IndRNNLayer_onlyrecurrent(
         l, num_units, W_hid_to_hid=U_init, nonlinearity=rectify,
-        grad_clipping=grad_clipping)
+        hid_init=hid_init, grad_clipping=grad_clipping)
     if bn_location == 'bn_after':
         l = layers[prefix + 'bn'] = batch_norm_overtime(l, bn)
     return l
@@ -292,11 +307,26 @@ def _u_inits(seq_len, MAG, U_bound):
     return Uniform(range=(0., U_bound)), Uniform(range=(U_lowbound, U_bound))
 
 
+def _recurrent_maker(net, bn_location, bn, grad_clipping, hid_init):
+    # Every recurrent layer of a builder goes through here, so that they
+    # are listed in net['recurrent'] in the order hid_init was asked for
+    # their states (the layout of a state carried between batches).
+    net['recurrent'] = []
+
+    def make(l, num_units, U_init, prefix):
+        state = None if hid_init is None else hid_init(num_units)
+        l = indrnn_bn(l, num_units, bn_location, bn, U_init, grad_clipping,
+                      net, prefix, hid_init=state)
+        net['recurrent'].append(net[prefix + 'rnn'])
+        return l
+    return make
+
+
 def build_residual_indrnn(incoming, num_classes=None, hidden_units=128,
                           num_blocks=5, bn_location='bn_before',
                           bn='sequence', dropout=0.0, MAG=2.0, U_bound=None,
                           u_lastlayer_ini=False, grad_clipping=0,
-                          last_step_only=True):
+                          last_step_only=True, hid_init=None):
     """Build a res-IndRNN with pre-activation residual blocks.
 
     ``Weight`` to ``hidden_units``, then ``num_blocks`` blocks
@@ -330,12 +360,21 @@ def build_residual_indrnn(incoming, num_classes=None, hidden_units=128,
         Passed to the recurrent layers.
     last_step_only : bool
         Classify the last time step (pixel MNIST, actions) or every step.
+    hid_init : callable, optional
+        ``hid_init(num_units)`` gives the initial state of a recurrent
+        layer (a ``(batch, num_units)`` layer or an initializer); it is
+        called once per recurrent layer, in the order of
+        ``net['recurrent']``. None: every layer starts from zeros. With
+        the last step of each layer of ``net['recurrent']`` fed back, a
+        language model carries its state between batches.
 
     Returns
     -------
     dict
         Layers under ``'fc0'``, ``'block<i>.<part>'``, ``'block<i>'`` (the
-        sum), ``'last.bn'``, ``'last.rnn'``, ``'features'`` and ``'out'``.
+        sum), ``'last.bn'``, ``'last.rnn'``, ``'features'`` and ``'out'``;
+        ``'recurrent'`` is the list of the ``2 * num_blocks + 1``
+        recurrent layers, from input to output.
 
     Examples
     --------
@@ -347,18 +386,18 @@ def build_residual_indrnn(incoming, num_classes=None, hidden_units=128,
     """
     u_init, u_last = _u_inits(incoming.output_shape[0], MAG, U_bound)
     net = {}
+    recurrent = _recurrent_maker(net, bn_location, bn, grad_clipping,
+                                 hid_init)
     l = net['fc0'] = linear_overtime(incoming, hidden_units)
     for i in range(1, num_blocks + 1):
         p = 'block%d.' % i
         shortcut = l
         for j in (1, 2):
-            l = indrnn_bn(l, hidden_units, bn_location, bn, u_init,
-                          grad_clipping, net, p + 'indrnn%d.' % j)
+            l = recurrent(l, hidden_units, u_init, p + 'indrnn%d.' % j)
             l = dropout_overtime(l, dropout)
             l = net[p + 'fc%d' % j] = linear_overtime(l, hidden_units)
         l = net['block%d' % i] = ElemwiseSumLayer([shortcut, l])
-    l = indrnn_bn(l, hidden_units, bn_location, bn,
-                  u_last if u_lastlayer_ini else u_init, grad_clipping, net,
+    l = recurrent(l, hidden_units, u_last if u_lastlayer_ini else u_init,
                   'last.')
     l = net['features'] = dropout_overtime(l, dropout)
     _classifier(net, l, num_classes, last_step_only)
@@ -366,26 +405,36 @@ def build_residual_indrnn(incoming, num_classes=None, hidden_units=128,
 
 
 def dense_num_features(growth_rate, block_config, num_first,
-                       add_last_layer=False):
+                       add_last_layer=False, num_input=None):
     """Feature sizes of a dense-IndRNN: after each stage, and the output.
 
     Parameters
     ----------
     growth_rate, block_config, num_first, add_last_layer
         As :func:`build_dense_indrnn`.
+    num_input : int, optional
+        Input features; needed only with ``num_first=0`` (no first layer).
 
     Returns
     -------
     list of int
-        The width after the first layer, after each dense block and each
-        transition, and (last) that of the features.
+        The width after the first layer (the input's with
+        ``num_first=0``), after each dense block and each transition, and
+        (last) that of the features.
 
     Examples
     --------
     >>> dense_num_features(16, (8, 6, 4), 6)
     [96, 224, 112, 208, 104, 168]
+    >>> dense_num_features(4, (2,), 0, num_input=10)
+    [10, 18]
     """
-    n = num_first * growth_rate
+    if num_first:
+        n = num_first * growth_rate
+    elif num_input is None:
+        raise ValueError("num_first=0 needs num_input")
+    else:
+        n = num_input
     sizes = [n]
     for i, num_layers in enumerate(block_config):
         n += num_layers * growth_rate
@@ -402,7 +451,7 @@ def build_dense_indrnn(incoming, num_classes=None, growth_rate=16,
                        dropout_sec=0.0, dropout_trans=0.0, dropout_first=0.0,
                        add_last_layer=False, MAG=2.0, U_bound=None,
                        u_lastlayer_ini=False, grad_clipping=0,
-                       last_step_only=True):
+                       last_step_only=True, hid_init=None):
     """Build a dense-IndRNN (the author's ``DenseNet`` of IndRNN layers).
 
     First ``Weight -> IndRNN_BN`` to ``num_first * growth_rate`` units;
@@ -426,7 +475,9 @@ def build_dense_indrnn(incoming, num_classes=None, growth_rate=16,
     block_config : sequence of int
         Dense layers per block.
     num_first : int
-        The first layer has ``num_first * growth_rate`` units.
+        The first layer has ``num_first * growth_rate`` units; 0 builds no
+        first layer, the input going straight into the first dense block
+        (as in the author's language models, where it is the embedding).
     bn_size : int
         Bottleneck width, in multiples of ``growth_rate``.
     bn_location : {'bn_before', 'bn_after'}
@@ -447,14 +498,17 @@ def build_dense_indrnn(incoming, num_classes=None, growth_rate=16,
         Start the last recurrent layer of the network (the last layer with
         ``add_last_layer``, as in the author's code; otherwise the growth
         unit of the last dense layer) in ``[MAG ** (-1/T), MAG ** (1/T)]``.
+    hid_init : callable, optional
+        Initial states, as in :func:`build_residual_indrnn`.
 
     Returns
     -------
     dict
-        Layers under ``'fc0'``, ``'first.*'``, ``'block<i>.layer<j>.*'``
-        (``fc1``, ``indrnn1.*``, ``fc2``, ``indrnn2.*``), ``'block<i>'``,
-        ``'transition<i>.*'``, ``'lastlayer.*'``, ``'features'`` and
-        ``'out'``.
+        Layers under ``'fc0'``, ``'first.*'`` (not with ``num_first=0``),
+        ``'block<i>.layer<j>.*'`` (``fc1``, ``indrnn1.*``, ``fc2``,
+        ``indrnn2.*``), ``'block<i>'``, ``'transition<i>.*'``,
+        ``'lastlayer.*'``, ``'features'`` and ``'out'``; ``'recurrent'``
+        lists the recurrent layers from input to output.
 
     Examples
     --------
@@ -471,18 +525,24 @@ def build_dense_indrnn(incoming, num_classes=None, growth_rate=16,
     u_init, u_last = _u_inits(incoming.output_shape[0], MAG, U_bound)
     block_config = tuple(block_config)
     net = {}
+    recurrent = _recurrent_maker(net, bn_location, bn, grad_clipping,
+                                 hid_init)
 
     def composite(l, units, prefix, last=False):
         # Weight -> IndRNN_BN; `last` marks the network's last recurrence.
         l = net[prefix + 'fc'] = linear_overtime(l, units)
-        return indrnn_bn(l, units, bn_location, bn,
+        return recurrent(l, units,
                          u_last if (last and u_lastlayer_ini) else u_init,
-                         grad_clipping, net, prefix)
+                         prefix)
 
-    n = num_first * growth_rate
-    l = composite(incoming, n, 'first.')
-    net['fc0'] = net.pop('first.fc')
-    l = dropout_overtime(l, dropout_first)
+    if num_first:
+        n = num_first * growth_rate
+        l = composite(incoming, n, 'first.')
+        net['fc0'] = net.pop('first.fc')
+        l = dropout_overtime(l, dropout_first)
+    else:
+        n = incoming.output_shape[2]
+        l = incoming
     for i, num_layers in enumerate(block_config):
         final_block = i == len(block_config) - 1
         for j in range(1, num_layers + 1):

@@ -256,6 +256,104 @@ def test_gradient_through_a_dense_block_matches_finite_differences(seeded):
     assert np.abs(gx).max() > 1e-3 and np.abs(gW1).max() > 1e-3
 
 
+def test_dense_without_first_layer(seeded):
+    # num_first=0: the input (4 features) goes straight into block 1, as
+    # the embedding in the author's language models.
+    net = deep.build_dense_indrnn(InputLayer((T, B, 4)), None,
+                                  growth_rate=2, block_config=(1,),
+                                  num_first=0, bn_size=2)
+    unit = lambda n_in, n: n_in * n + 4 * n  # noqa: E731
+    assert count(get_all_params(net['features'], trainable=True)) == \
+        unit(4, 4) + unit(4, 2) == 48
+    assert 'fc0' not in net and 'first.rnn' not in net
+    assert isinstance(net['block1.layer1.fc1'].input_layer, InputLayer)
+    assert net['features'].output_shape == (T, B, 6)
+    assert deep.dense_num_features(2, (1,), 0, num_input=4) == [4, 6]
+    with pytest.raises(ValueError):
+        deep.dense_num_features(2, (1,), 0)
+
+
+@pytest.mark.parametrize('kind', ['residual', 'dense'])
+def test_initial_states_from_layers(seeded, kind):
+    """hid_init gives each recurrent layer its initial state, asked for in
+    the order of net['recurrent']; the default (None) is zeros, as
+    before."""
+    F = 3
+    widths = []
+    states = []
+
+    def hid_init(num_units):
+        widths.append(num_units)
+        states.append(InputLayer((B, num_units), name='h%d' % len(states)))
+        return states[-1]
+
+    def make(hid_init):
+        # The same parameters for both networks.
+        lasagne.random.set_rng(np.random.RandomState(0))
+        l_in = InputLayer((T, B, F))
+        if kind == 'residual':
+            return l_in, deep.build_residual_indrnn(
+                l_in, None, hidden_units=4, num_blocks=1, bn='frame',
+                hid_init=hid_init)
+        return l_in, deep.build_dense_indrnn(
+            l_in, None, growth_rate=2, block_config=(1,), num_first=2,
+            bn_size=2, bn='frame', hid_init=hid_init)
+
+    l_in, net = make(hid_init)
+    _, zero = make(None)
+    rnns = net['recurrent']
+    assert rnns == [l for l in get_all_layers(net['features'])
+                    if isinstance(l, IndRNNLayer_onlyrecurrent)]
+    assert widths == [r.output_shape[2] for r in rnns] == \
+        ([4, 4, 4] if kind == 'residual' else [4, 4, 2])
+    for r, s in zip(rnns, states):
+        assert r.input_layers[r.hid_init_incoming_index] is s
+    assert all(r.hid_init_incoming_index <= 0 for r in zero['recurrent'])
+    # Zero states through the inputs give the zero-initialised network's
+    # output; other states change it, layer by layer.
+    X = pt.tensor3()
+    H = [pt.matrix() for _ in states]
+    inputs = dict(zip(states, H))
+    inputs[l_in] = X
+    f = pytensor.function([X] + H, get_output(net['features'], inputs),
+                          mode='FAST_COMPILE')
+    g = pytensor.function([X], get_output(zero['features'], X),
+                          mode='FAST_COMPILE')
+    rng = np.random.RandomState(1)
+    x = rng.randn(T, B, F).astype(X.dtype)
+    h = [np.zeros((B, w), dtype=X.dtype) for w in widths]
+    np.testing.assert_allclose(f(x, *h), g(x), rtol=1e-6)
+    for i, w in enumerate(widths):
+        moved = list(h)
+        moved[i] = rng.uniform(0.5, 2.0, (B, w)).astype(X.dtype)
+        assert not np.allclose(f(x, *moved), g(x), rtol=1e-4), i
+
+
+@pytest.mark.parametrize('bn', ['frame', 'sequence'])
+def test_frame_bn_does_not_look_ahead(seeded, bn):
+    """Training mode: with frame-wise BN the features at step t do not
+    depend on later steps; sequence-wise BN (statistics over all steps)
+    does look ahead, which is why language models use frame-wise BN."""
+    t0 = 2
+    net = deep.build_residual_indrnn(InputLayer((T, B, 3)), None,
+                                     hidden_units=4, num_blocks=1, bn=bn)
+    X = pt.tensor3()
+    f = pytensor.function([X], get_output(net['features'], X,
+                                          deterministic=False),
+                          mode='FAST_COMPILE')
+    rng = np.random.RandomState(0)
+    x = rng.randn(T, B, 3).astype(X.dtype)
+    x2 = x.copy()
+    x2[t0 + 1:] = rng.randn(T - t0 - 1, B, 3)
+    y, y2 = f(x), f(x2)
+    early = np.abs(y[:t0 + 1] - y2[:t0 + 1]).max()
+    if bn == 'frame':
+        assert early == 0
+    else:
+        assert early > 1e-3
+    assert np.abs(y[t0 + 1:] - y2[t0 + 1:]).max() > 1e-3
+
+
 def test_block_config_parsing():
     assert deep.parse_block_config('(8,6,4)') == (8, 6, 4)
     assert deep.parse_block_config('8, 6') == (8, 6)

@@ -94,3 +94,12 @@ def test_checkpoint_every_takes_steps_or_a_time(script):
         .checkpoint_every.steps == 250
     assert parser.parse_args(['--checkpoint_every', '45m']) \
         .checkpoint_every.minutes == 45.0
+
+
+def test_num_first_zero_means_no_first_layer():
+    # The PTB default of --net dense; 0 must be accepted on the command
+    # line too, negative values not.
+    parser = ptb_char.make_parser(extras=True)
+    assert parser.parse_args(['--num_first', '0']).num_first == 0
+    with pytest.raises(SystemExit):
+        parser.parse_args(['--num_first', '-1'])
