@@ -110,3 +110,53 @@ def test_c_modes_exclude_the_rewrite():
         new = _c_linker_mode(mode)
         assert new is not mode
         assert "local_dot22_to_dot22scalar" in new.provided_optimizer.exclude
+
+
+# --------------------------------------------------------------------------
+# the Numba linker of indrnn.link.numba.linker (one compile per function)
+# --------------------------------------------------------------------------
+
+def test_numba_mode_swaps_only_numba_linker():
+    from pytensor.link.numba.linker import NumbaLinker
+
+    from indrnn.link.numba.linker import SingleCompileNumbaLinker, numba_mode
+    for mode in (None, "NUMBA", get_mode("NUMBA").excluding("fusion")):
+        new = numba_mode(mode)
+        assert type(new.linker) is SingleCompileNumbaLinker
+        old = get_mode(mode)
+        assert isinstance(old.linker, NumbaLinker)
+        assert new.provided_optimizer == old.provided_optimizer
+    for mode in ("CVM", "FAST_COMPILE", "JAX"):
+        assert numba_mode(mode) is mode
+
+
+def test_single_compile_linker_matches_pytensor_numba():
+    """Same outputs, bit for bit, as PyTensor's NumbaLinker.
+
+    The graph repeats nodes with one cache key and different arities
+    (``MakeVector`` of 2 and 3 scalars), which must not share a function,
+    and equal nodes (two identical products), which do.
+    """
+    from indrnn.link.numba.linker import numba_mode
+    from indrnn.ops import indrnn_recurrence
+
+    x = pt.tensor3("x", dtype="float32")
+    u = pt.vector("u", dtype="float32")
+    a, b, c = (pt.scalar(name, dtype="float32") for name in "abc")
+    h = indrnn_recurrence(x, u, pt.zeros((x.shape[1], x.shape[2]),
+                                         dtype="float32"),
+                          activation="relu")
+    v2 = pt.stack([a, b])
+    v3 = pt.stack([a, b, c])
+    loss = (h ** 2).sum() * v2.sum() + v3.prod()
+    outputs = [loss, pytensor.grad(loss, u), v2 * 2, v3 * 2,
+               pt.exp(x) * u, pt.exp(x * 2) * u]
+    rng = np.random.default_rng(1)
+    values = [rng.normal(size=(4, 2, 3)).astype("float32"),
+              rng.uniform(0, 1, size=3).astype("float32"),
+              np.float32(0.5), np.float32(-1.5), np.float32(2.0)]
+    ours = pytensor.function([x, u, a, b, c], outputs,
+                             mode=numba_mode("NUMBA"))
+    theirs = pytensor.function([x, u, a, b, c], outputs, mode="NUMBA")
+    for mine, ref in zip(ours(*values), theirs(*values)):
+        np.testing.assert_array_equal(mine, ref)
