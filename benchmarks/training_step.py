@@ -33,7 +33,13 @@ Sections (``--sections``, all by default):
     fresh process: cold with ``PYTENSOR_FLAGS=base_compiledir=<empty temp
     dir>`` (and an empty ``NUMBA_CACHE_DIR``), warm in a second process
     on the same folders.  Also reports each process's peak memory
-    (``resource.getrusage(...).ru_maxrss``).
+    (``resource.getrusage(...).ru_maxrss``) and the first step's loss.
+    Besides ``--configs`` it times ``--compile-configs`` (default
+    ``residual``: the pixel-MNIST res-IndRNN of ``experiments/pixelmnist.py
+    --net residual --num_blocks 10``, 21 recurrent layers), and with
+    ``--compile-variants baseline now`` also the compile as it was before
+    issue 3's compile work (PyTensor's own Numba linker instead of
+    :mod:`indrnn.link.numba.linker`, no :mod:`indrnn.compile_cache`).
 ``memory``
     Peak memory of the adding network's training step at several T
     (1000, 2500, 5000 by default), one process per (path, mode, T) on the
@@ -74,6 +80,8 @@ Usage::
     python benchmarks/training_step.py --quick --sections steps
     python benchmarks/training_step.py --sections steps traps \\
         --configs mnist --modes numba cvm --rounds 9
+    python benchmarks/training_step.py --sections compile --configs mnist \\
+        --modes numba --paths fused --compile-variants baseline now
 
 This is a script that prints figures, not a test.
 """
@@ -110,6 +118,14 @@ if "floatX" not in os.environ.get("PYTENSOR_FLAGS", ""):
 
 SECTIONS = ("steps", "compile", "memory", "traps", "profile")
 CONFIGS = ("mnist", "adding")
+#: Configurations of the ``compile`` section only (no floor network):
+#: ``residual``, the pixel-MNIST res-IndRNN of ``experiments/pixelmnist.py
+#: --net residual`` with ``(L - 1) / 2`` blocks (L=21 recurrent layers).
+COMPILE_ONLY_CONFIGS = ("residual",)
+#: ``--compile-variants``: ``now`` compiles as the project does;
+#: ``baseline`` as before issue 3's compile work (PyTensor's own Numba
+#: linker, no cache of rewritten functions).
+COMPILE_VARIANTS = ("baseline", "now")
 #: ``--modes`` choices; ``py`` (the Python linker with few rewrites) is
 #: for smoke runs only: it compiles nothing.
 MODES = {"numba": "NUMBA", "cvm": "CVM", "py": "FAST_COMPILE"}
@@ -118,9 +134,11 @@ PATHS = ("fused", "scan")
 
 #: Full-size shapes: time steps, batch, units, recurrent layers.
 FULL_SIZES = {"mnist": dict(T=784, B=32, N=128, L=6),
+              "residual": dict(T=784, B=32, N=128, L=21),
               "adding": dict(T=1000, B=32, N=128, L=2)}
 #: ``--quick`` shapes.
 QUICK_SIZES = {"mnist": dict(T=64, B=32, N=128, L=6),
+               "residual": dict(T=64, B=32, N=128, L=21),
                "adding": dict(T=100, B=32, N=128, L=2)}
 LEARNING_RATE = 2e-4
 
@@ -162,13 +180,15 @@ def build_graph(config, path, sizes, seed=0):
 
     Parameters
     ----------
-    config : {"mnist", "adding"}
+    config : {"mnist", "adding", "residual"}
     path : {"fused", "scan", "floor"}
         ``fused``/``scan``: the IndRNN layers on the fused Op or on
-        ``pytensor.scan``; ``floor``: the same network without recurrence.
+        ``pytensor.scan``; ``floor``: the same network without recurrence
+        (not for ``residual``).
     sizes : dict
-        ``T``, ``B``, ``N``, ``L`` (``L`` is used by ``mnist`` only; the
-        adding network always has 2 layers).
+        ``T``, ``B``, ``N``, ``L`` (``L`` is used by ``mnist`` and
+        ``residual``, odd for ``residual``; the adding network always has
+        2 layers).
     seed : int
         Seed of the initial weights and of the data.
 
@@ -184,15 +204,28 @@ def build_graph(config, path, sizes, seed=0):
     floatX = pytensor.config.floatX
     lasagne.random.set_rng(np.random.RandomState(seed))
     rng = np.random.RandomState(seed + 1)
-    if config == "mnist":
+    if config in ("mnist", "residual"):
         from experiments import pixelmnist
-        args = pixelmnist.make_parser().parse_args(
-            ["--num_layers", str(sizes["L"]), "--hidden_units", str(N),
-             "--batch_size", str(B)])
+        if config == "mnist":
+            args = pixelmnist.make_parser().parse_args(
+                ["--num_layers", str(sizes["L"]), "--hidden_units", str(N),
+                 "--batch_size", str(B)])
+        else:
+            if sizes["L"] % 2 != 1 or path == "floor":
+                raise ValueError("residual: odd L (2 * blocks + 1) and "
+                                 "path fused or scan")
+            args = pixelmnist.make_main_parser().parse_args(
+                ["--net", "residual", "--num_blocks",
+                 str((sizes["L"] - 1) // 2), "--hidden_units", str(N),
+                 "--batch_size", str(B)])
         g = pixelmnist.network_globals(args, seq_len=T)
         if path == "floor":
             net = pixelmnist.build_res_rnn_network(
                 args, rnnmodel=_skip_recurrence, seq_len=T)
+        elif config == "residual":
+            with use_fused_recurrence(path == "fused"):
+                net = pixelmnist.build_deep_network(args, seq_len=T)
+            assert len(net["recurrent"]) == sizes["L"]
         else:
             with use_fused_recurrence(path == "fused"):
                 net = pixelmnist.build_res_rnn_network(args, seq_len=T)
@@ -582,15 +615,20 @@ def child_step(opts):
     config, path, mode = opts.child_step
     sizes = dict(T=opts.T, B=opts.B, N=opts.N, L=opts.L)
     from indrnn.training import compile_train_fn
+    if opts.child_baseline:
+        # as before issue 3's compile work: PyTensor's own Numba linker
+        # (numba_mode is looked up at every compile) and no cache below
+        import indrnn.link.numba.linker as numba_linker
+        numba_linker.numba_mode = lambda mode: mode
     graph = build_graph(config, path, sizes)
     t1 = time.perf_counter()
     fn = compile_train_fn(graph["inputs"], graph["loss"], graph["params"],
                           outputs=graph["outputs"], U_bound=graph["U_bound"],
-                          mode=MODES[mode])
+                          mode=MODES[mode], cache=not opts.child_baseline)
     t2 = time.perf_counter()
     rss_compiled = _maxrss_mib()
     lr = np.asarray(LEARNING_RATE, dtype=pytensor.config.floatX)
-    fn(*graph["data"], lr)
+    first = fn(*graph["data"], lr)
     t3 = time.perf_counter()
     rss_first = _maxrss_mib()
     # the steps' own peak: from the resident size after the first call
@@ -604,6 +642,7 @@ def child_step(opts):
         steps.append(time.perf_counter() - start)
         faults.append(_minflt() - flt)
     print(json.dumps(dict(
+        loss=float(np.asarray(first[0])),
         build_s=t1 - t0, compile_s=t2 - t1, first_call_s=t3 - t2,
         total_s=t3 - t0, import_s=opts.import_s,
         step_s=float(np.median(steps)) if steps else None,
@@ -637,33 +676,47 @@ def section_compile(opts, sizes_of):
     print("build: layers + gradients graph; function: pytensor.function "
           "(rewrites, C compile in CVM);\nfirst call: Numba's JIT in "
           "Numba mode; total excludes importing (import s shown).")
-    print("%-22s %6s %7s %8s %9s %9s %9s %9s %9s" % (
+    print("variants: now (as the project compiles); baseline (PyTensor's "
+          "own Numba linker, no cache\nof rewritten functions: before "
+          "issue 3's compile work). loss: first step's (equal in both).")
+    print("%-31s %6s %7s %8s %9s %9s %9s %9s %9s %10s" % (
         "function", "", "import", "build", "function", "1st call",
-        "total s", "step ms", "peak MiB"))
+        "total s", "step ms", "peak MiB", "loss"))
     results = {}
-    for config in opts.configs:
+    configs = list(opts.configs) + [c for c in opts.compile_configs
+                                    if c not in opts.configs]
+    for config in configs:
         sizes = sizes_of[config]
         for path in opts.paths:
             for mode_name in opts.modes:
-                name = "%s/%s/%s" % (config, path, mode_name)
-                tmp = tempfile.mkdtemp(prefix="indrnn-compiledir-")
-                try:
-                    env = _flags_env(os.path.join(tmp, "pytensor"),
-                                     os.path.join(tmp, "numba"))
-                    for kind in ("cold", "warm"):
-                        r = _child(["--child-step", config, path, mode_name,
-                                    "--child-steps", "2"]
-                                   + _sizes_args(sizes), env=env)
-                        results[(name, kind)] = r
-                        print("%-22s %6s %7.1f %8.1f %9.1f %9.1f %9.1f "
-                              "%9s %9.0f" % (
-                                  name, kind, r["import_s"], r["build_s"],
-                                  r["compile_s"], r["first_call_s"],
-                                  r["total_s"], _ms(r["step_s"]),
-                                  r["maxrss_mib"]), flush=True)
-                finally:
-                    shutil.rmtree(tmp, ignore_errors=True)
+                for variant in opts.compile_variants:
+                    name = "%s/%s/%s/%s" % (config, path, mode_name,
+                                            variant)
+                    _compile_pair(name, config, path, mode_name, variant,
+                                  sizes, results)
     return results
+
+
+def _compile_pair(name, config, path, mode_name, variant, sizes, results):
+    """One cold and one warm child on a fresh compile folder."""
+    tmp = tempfile.mkdtemp(prefix="indrnn-compiledir-")
+    try:
+        env = _flags_env(os.path.join(tmp, "pytensor"),
+                         os.path.join(tmp, "numba"))
+        extra = ["--child-baseline"] if variant == "baseline" else []
+        for kind in ("cold", "warm"):
+            r = _child(["--child-step", config, path, mode_name,
+                        "--child-steps", "2"] + extra
+                       + _sizes_args(sizes), env=env)
+            results[(name, kind)] = r
+            print("%-31s %6s %7.1f %8.1f %9.1f %9.1f %9.1f %9s %9.0f %10.6g"
+                  " [load %.1f]" % (
+                      name, kind, r["import_s"], r["build_s"],
+                      r["compile_s"], r["first_call_s"], r["total_s"],
+                      _ms(r["step_s"]), r["maxrss_mib"], r["loss"],
+                      os.getloadavg()[0]), flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------
@@ -1185,6 +1238,17 @@ def make_parser():
     parser.add_argument("--paths", nargs="+", default=list(PATHS),
                         choices=PATHS,
                         help="recurrence paths of the training step")
+    parser.add_argument("--compile-configs", nargs="*",
+                        default=list(COMPILE_ONLY_CONFIGS),
+                        choices=COMPILE_ONLY_CONFIGS,
+                        help="compile section: configurations timed in "
+                             "addition to --configs (default: residual, "
+                             "21 recurrent layers)")
+    parser.add_argument("--compile-variants", nargs="+", default=["now"],
+                        choices=COMPILE_VARIANTS,
+                        help="compile section: now (default) and/or "
+                             "baseline (PyTensor's Numba linker, no cache "
+                             "of rewritten functions)")
     parser.add_argument("--rounds", type=int, default=None,
                         help="timing rounds (default 9, --quick 3)")
     parser.add_argument("--quick", action="store_true",
@@ -1219,6 +1283,8 @@ def make_parser():
                         help=argparse.SUPPRESS)
     parser.add_argument("--child-steps", type=int, default=2,
                         help=argparse.SUPPRESS)
+    parser.add_argument("--child-baseline", action="store_true",
+                        help=argparse.SUPPRESS)
     parser.add_argument("--child-threads", action="store_true",
                         help=argparse.SUPPRESS)
     parser.add_argument("--child-threads-step", default=None,
@@ -1232,6 +1298,8 @@ def _sizes(opts):
     for config, sizes in base.items():
         sizes = dict(sizes)
         for key in ("T", "B", "N", "L"):
+            if key == "L" and config == "residual":
+                continue  # --L is the mnist network's; residual keeps 21
             if getattr(opts, key) is not None:
                 sizes[key] = getattr(opts, key)
         sizes_of[config] = sizes
