@@ -131,6 +131,11 @@ COMPILE_VARIANTS = ("baseline", "now")
 MODES = {"numba": "NUMBA", "cvm": "CVM", "py": "FAST_COMPILE"}
 DEFAULT_MODES = ("numba", "cvm")
 PATHS = ("fused", "scan")
+#: ``--paths`` choices besides :data:`PATHS`: ``symbn``, the fused
+#: recurrence with BatchNorm as the symbolic graph
+#: (:func:`indrnn.lasagne.layers.use_fused_batchnorm` ``(False)``; every
+#: other path uses the fused BatchNorm Op).
+EXTRA_PATHS = ("symbn",)
 
 #: Full-size shapes: time steps, batch, units, recurrent layers.
 FULL_SIZES = {"mnist": dict(T=784, B=32, N=128, L=6),
@@ -181,10 +186,11 @@ def build_graph(config, path, sizes, seed=0):
     Parameters
     ----------
     config : {"mnist", "adding", "residual"}
-    path : {"fused", "scan", "floor"}
+    path : {"fused", "scan", "floor", "symbn"}
         ``fused``/``scan``: the IndRNN layers on the fused Op or on
         ``pytensor.scan``; ``floor``: the same network without recurrence
-        (not for ``residual``).
+        (not for ``residual``); ``symbn``: ``fused`` with the BatchNorm
+        layers as the symbolic graph instead of the fused BatchNorm Op.
     sizes : dict
         ``T``, ``B``, ``N``, ``L`` (``L`` is used by ``mnist`` and
         ``residual``, odd for ``residual``; the adding network always has
@@ -198,6 +204,10 @@ def build_graph(config, path, sizes, seed=0):
         ``inputs``, ``loss``, ``outputs``, ``params``, ``U_bound`` (None
         for the floor), ``data`` (the input values) and ``net``.
     """
+    from indrnn.lasagne.layers import use_fused_batchnorm
+    if path == "symbn":
+        with use_fused_batchnorm(False):
+            return build_graph(config, "fused", sizes, seed)
     import indrnn.lasagne as lasagne
     from indrnn.indrnn import use_fused_recurrence
     T, B, N = sizes["T"], sizes["B"], sizes["N"]
@@ -1236,8 +1246,9 @@ def make_parser():
                         help="numba (default linker), cvm (C); py (Python "
                              "linker, FAST_COMPILE) for smoke runs")
     parser.add_argument("--paths", nargs="+", default=list(PATHS),
-                        choices=PATHS,
-                        help="recurrence paths of the training step")
+                        choices=PATHS + EXTRA_PATHS,
+                        help="recurrence paths of the training step "
+                             "(symbn: fused with symbolic BatchNorm)")
     parser.add_argument("--compile-configs", nargs="*",
                         default=list(COMPILE_ONLY_CONFIGS),
                         choices=COMPILE_ONLY_CONFIGS,

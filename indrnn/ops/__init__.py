@@ -3,6 +3,9 @@
 recurrence
     The fused IndRNN recurrence, :func:`indrnn_recurrence`, and its
     gradient.
+batchnorm
+    The fused training-mode batch normalisation, :func:`batch_norm_train`,
+    and its gradient.
 
 Importing this package registers the Ops' Numba implementations and, when
 JAX is installed, their JAX implementations (skipped silently otherwise);
@@ -13,10 +16,14 @@ import importlib.util
 from .recurrence import (ACTIVATIONS, IndRNNRecurrence,  # noqa: F401
                          IndRNNRecurrenceGrad, activation_name,
                          indrnn_recurrence)
+from .batchnorm import (BatchNormTrain, BatchNormTrainGrad,  # noqa: F401
+                        batch_norm_train)
 from ..link.numba.dispatch import recurrence as _numba_recurrence  # noqa
+from ..link.numba.dispatch import batchnorm as _numba_batchnorm  # noqa
 
 __all__ = ["ACTIVATIONS", "IndRNNRecurrence", "IndRNNRecurrenceGrad",
-           "activation_name", "indrnn_recurrence", "JAX_REGISTERED"]
+           "activation_name", "indrnn_recurrence", "BatchNormTrain",
+           "BatchNormTrainGrad", "batch_norm_train", "JAX_REGISTERED"]
 
 
 def _register_jax():
@@ -31,11 +38,12 @@ def _register_jax():
         return False
     try:
         from ..link.jax.dispatch import recurrence  # noqa: F401
+        from ..link.jax.dispatch import batchnorm  # noqa: F401
     except ImportError:
         # an incomplete JAX installation: the JAX mode cannot work anyway
         return False
     return True
 
 
-#: Whether :func:`indrnn_recurrence` can run in ``mode="JAX"``.
+#: Whether :func:`indrnn_recurrence` and :func:`batch_norm_train` can run in ``mode="JAX"``.
 JAX_REGISTERED = _register_jax()

@@ -1,11 +1,42 @@
 """Batch normalisation."""
+import contextlib
+
 import pytensor.tensor as pt
 
 from .. import init, nonlinearities
 from ..default_updates import aliased_clone, attach_default_update
 from .base import Layer
 
-__all__ = ["BatchNormLayer", "batch_norm"]
+__all__ = ["BatchNormLayer", "batch_norm", "use_fused_batchnorm"]
+
+_FUSED_DEFAULT = [True]
+
+
+@contextlib.contextmanager
+def use_fused_batchnorm(enabled):
+    """Choose whether batch normalisation layers built inside use the fused
+    Op (:func:`indrnn.ops.batchnorm.batch_norm_train`) in training mode.
+
+    Parameters
+    ----------
+    enabled : bool
+        False keeps the symbolic graph (mean, var, normalisation as
+        separate Elemwise/Sum nodes).
+
+    Examples
+    --------
+    >>> from indrnn.lasagne.layers import InputLayer
+    >>> with use_fused_batchnorm(False):
+    ...     bn = BatchNormLayer(InputLayer((12, 4, 8)), axes=(0, 1))
+    >>> bn.use_fused_op
+    False
+    """
+    previous = _FUSED_DEFAULT[0]
+    _FUSED_DEFAULT[0] = bool(enabled)
+    try:
+        yield
+    finally:
+        _FUSED_DEFAULT[0] = previous
 
 
 def _broadcast_pattern(ndim, dropped_axes):
@@ -40,6 +71,11 @@ class BatchNormLayer(Layer):
     mean, inv_std : initializer
         Running averages (not trainable).
 
+    use_fused_op : bool or None
+        Compute the training-mode output with the fused Op where it is
+        exactly equivalent (see :meth:`fused_applies`); None takes the
+        default of :func:`use_fused_batchnorm` (True).
+
     Notes
     -----
     ``get_output_for`` accepts ``batch_norm_use_averages`` (default:
@@ -56,8 +92,11 @@ class BatchNormLayer(Layer):
 
     def __init__(self, incoming, axes="auto", epsilon=1e-4, alpha=0.1,
                  beta=init.Constant(0), gamma=init.Constant(1),
-                 mean=init.Constant(0), inv_std=init.Constant(1), **kwargs):
+                 mean=init.Constant(0), inv_std=init.Constant(1),
+                 use_fused_op=None, **kwargs):
         super().__init__(incoming, **kwargs)
+        self.use_fused_op = (_FUSED_DEFAULT[0] if use_fused_op is None
+                             else bool(use_fused_op))
         if axes == "auto":
             axes = (0,) + tuple(range(2, len(self.input_shape)))
         elif isinstance(axes, int):
@@ -135,15 +174,61 @@ class BatchNormLayer(Layer):
             terms.append(0 * running)
         return tuple(terms)
 
+    def fused_applies(self, input, use_averages):
+        """Whether the fused Op computes exactly this layer's output.
+
+        It does when the batch statistics are used, they and the
+        parameters are taken over all axes but the last, the input is
+        float32 or float64, and a subclass does not change how the
+        statistics are taken or what they normalise.
+
+        Parameters
+        ----------
+        input : TensorVariable
+        use_averages : bool
+
+        Returns
+        -------
+        bool
+        """
+        cls = type(self)
+        leading = tuple(range(input.ndim - 1))
+        return (self.use_fused_op and not use_averages and input.ndim >= 2
+                and self.axes == leading and self.stat_axes == leading
+                and input.dtype in ("float32", "float64")
+                and cls.batch_statistics is BatchNormLayer.batch_statistics
+                and cls.input_to_normalize
+                is BatchNormLayer.input_to_normalize)
+
+    def _fused_output(self, input, update_averages):
+        from ...ops.batchnorm import batch_norm_train
+        size = input.shape[-1]
+        gamma = (pt.ones((size,), dtype=input.dtype) if self.gamma is None
+                 else self.gamma)
+        beta = (pt.zeros((size,), dtype=input.dtype) if self.beta is None
+                else self.beta)
+        output, mean, inv_std = batch_norm_train(input, gamma, beta,
+                                                 self.epsilon)
+        if update_averages:
+            # the zero terms only tie the updates to the graph; the
+            # compiler removes them
+            zero_mean, zero_inv_std = self.running_average_updates(
+                mean, inv_std)
+            output = output + pt.cast(zero_mean + zero_inv_std,
+                                      output.dtype)
+        return output
+
     def get_output_for(self, input, deterministic=False,
                        batch_norm_use_averages=None,
                        batch_norm_update_averages=None, **kwargs):
-        input_mean, input_inv_std = self.batch_statistics(input)
         use_averages = (deterministic if batch_norm_use_averages is None
                         else batch_norm_use_averages)
         update_averages = (not deterministic
                            if batch_norm_update_averages is None
                            else batch_norm_update_averages)
+        if self.fused_applies(input, use_averages):
+            return self._fused_output(input, update_averages)
+        input_mean, input_inv_std = self.batch_statistics(input)
         if use_averages:
             mean, inv_std = self.mean, self.inv_std
         else:

@@ -168,3 +168,74 @@ def test_batch_norm_helper():
     assert out2.input_layer.name == "x" and out2.name == "x_nonlin"
     # a layer without a nonlinearity gets no NonlinearityLayer
     assert isinstance(batch_norm(InputLayer((5, 4))), BatchNormLayer)
+
+
+def _leading_axes_case(use_fused_op, seed=3):
+    """A (time, batch, features) BatchNormLayer over axes (0, 1), with the
+    same parameters and running averages for both paths."""
+    from indrnn.lasagne.layers import use_fused_batchnorm
+    rng = np.random.RandomState(seed)
+    l_in = InputLayer((6, 4, 3))
+    p = dict(beta=floatX(rng.randn(3)), gamma=floatX(rng.uniform(.5, 2, 3)),
+             mean=floatX(rng.randn(3)), inv_std=floatX(rng.uniform(.5, 2, 3)))
+    with use_fused_batchnorm(use_fused_op):
+        bn = BatchNormLayer(l_in, axes=(0, 1), epsilon=EPS, alpha=ALPHA,
+                            **p)
+    assert bn.use_fused_op is use_fused_op
+    return l_in, bn
+
+
+def test_fused_path_equals_symbolic_path():
+    """Training output, gradients, Adam steps and running averages of the
+    fused Op equal those of the symbolic graph (float32 round-off)."""
+    from indrnn.ops import BatchNormTrain
+    rng = np.random.RandomState(4)
+    xs = [floatX(rng.randn(6, 4, 3) * 2 + 1) for _ in range(2)]
+    w = floatX(rng.randn(6, 4, 3))
+    results = []
+    for fused in (False, True):
+        l_in, bn = _leading_axes_case(fused)
+        out = get_output(bn)
+        loss = ((out * w) ** 2).mean()
+        params = get_all_params(bn, trainable=True)
+        grads = pytensor.grad(loss, [l_in.input_var] + params)
+        fn = pytensor.function([l_in.input_var], [out] + grads, mode=MODE,
+                               updates=updates.adam(loss, params))
+        ops = [type(n.op) for n in fn.maker.fgraph.toposort()]
+        assert (BatchNormTrain in ops) is fused
+        outs = [fn(x) for x in xs]
+        det = pytensor.function([l_in.input_var],
+                                get_output(bn, deterministic=True),
+                                mode=MODE)(xs[0])
+        results.append((outs, [p.get_value() for p in bn.get_params()],
+                        det))
+    (outs_s, params_s, det_s), (outs_f, params_f, det_f) = results
+    for a, b in zip(outs_s, outs_f):
+        for u, v in zip(a, b):
+            np.testing.assert_allclose(v, u, rtol=1e-5, atol=1e-6)
+    for u, v in zip(params_s, params_f):
+        np.testing.assert_allclose(v, u, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(det_f, det_s, rtol=1e-5, atol=1e-6)
+
+
+def test_fused_path_only_where_exact():
+    from indrnn.lasagne.layers import use_fused_batchnorm
+    from indrnn.ops import BatchNormTrain
+
+    def uses_fused(layer, **kwargs):
+        out = get_output(layer, **kwargs)
+        return any(isinstance(v.owner.op, BatchNormTrain)
+                   for v in pytensor.graph.ancestors([out])
+                   if v.owner is not None)
+
+    l_in, bn = _leading_axes_case(True)
+    assert uses_fused(bn)
+    assert uses_fused(bn, batch_norm_update_averages=False)
+    assert not uses_fused(bn, deterministic=True)
+    assert uses_fused(bn, deterministic=True, batch_norm_use_averages=False)
+    # statistics not over the leading axes: the symbolic graph
+    assert not uses_fused(BatchNormLayer(InputLayer((6, 4, 3))))
+    with use_fused_batchnorm(False):
+        assert not uses_fused(BatchNormLayer(l_in, axes=(0, 1)))
+    assert uses_fused(BatchNormLayer(l_in, axes=(0, 1), beta=None,
+                                     gamma=None))
