@@ -26,6 +26,7 @@ from indrnn.data import ntu_convert
 from indrnn.data.ntu_synthetic import write_synthetic_skeletons
 from indrnn.lasagne.layers import get_all_params
 from indrnn.legacy import load_legacy_params
+from sigint_run import interrupt, subprocess_env
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -423,41 +424,18 @@ def test_sigint_writes_a_checkpoint_and_the_printed_command_resumes(
     # past the next evaluation, gives the parameters, evaluations and test
     # figures of an uninterrupted run.
     import shlex
-    import signal
-    import time
     from indrnn.checkpoint import read_checkpoint
     monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
     argv = ARGV + ['--data_dir', str(synthetic_data / 'npy'),
                    '--test_crops', '1', '--use_dropout', '--rotation_aug']
     out = tmp_path / 'a'
-    env = dict(os.environ, PYTENSOR_FLAGS='mode=FAST_COMPILE',
-               PYTHONPATH=REPO_ROOT)
-    log = out / 'action_indrnn.log'
-    # No --max_steps: the run goes on until the signal.
-    proc = subprocess.Popen(
-        [sys.executable, '-m', 'experiments.Indrnn_action_train'] + argv
-        + ['--out', str(out), '--checkpoint_every', '100000'],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.time() + 100
-        while time.time() < deadline and proc.poll() is None:
-            # An evaluation above 0 (the initial best) keeps parameters.
-            if log.exists() and re.search(
-                    r'^epoch \d+ step \d+ evalacc,bn_evalacc \S+ \S*[1-9]',
-                    log.read_text(), flags=re.M):
-                break
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=100)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 128 + signal.SIGINT, stderr
-    m = re.search(r'SIGINT received; stopped after step (\d+); checkpoint '
-                  r'written to (\S+); (.*)$', stdout, flags=re.M)
-    assert m, stdout
-    step, path, hint = int(m.group(1)), m.group(2), m.group(3)
+    # No --max_steps: the run goes on until the signal, sent after an
+    # evaluation above 0 (the initial best), which keeps parameters.
+    step, path, hint, _ = interrupt(
+        'experiments.Indrnn_action_train',
+        argv + ['--out', str(out), '--checkpoint_every', '100000'],
+        str(out / 'action_indrnn.log'),
+        r'^epoch \d+ step \d+ evalacc,bn_evalacc \S+ \S*[1-9]')
     assert step >= 11
     assert path == str(out / 'action_indrnn_checkpoints' /
                        ('checkpoint-step%08d.h5' % step))
@@ -473,7 +451,8 @@ def test_sigint_writes_a_checkpoint_and_the_printed_command_resumes(
     # The printed command, run past the next evaluation.
     final = step + 12
     proc = subprocess.run(command + ['--max_steps', str(final)],
-                          cwd=REPO_ROOT, env=env, capture_output=True,
+                          cwd=REPO_ROOT, env=subprocess_env(),
+                          capture_output=True,
                           text=True, timeout=200)
     assert proc.returncode == 0, proc.stderr
     assert 'resumed from %s at step %d' % (path, step) in proc.stdout

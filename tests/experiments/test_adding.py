@@ -17,6 +17,7 @@ import indrnn.lasagne as lasagne
 from experiments import adding
 from indrnn.lasagne.layers import get_all_params
 from indrnn.legacy import load_legacy_params
+from sigint_run import interrupt
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -330,36 +331,12 @@ def test_checkpoint_flags_are_checked():
 
 
 def test_sigint_writes_a_checkpoint_and_names_it(tmp_path):
-    import signal
-    import time
-
     from indrnn.checkpoint import load_checkpoint
-    env = dict(os.environ, PYTENSOR_FLAGS='mode=FAST_COMPILE',
-               PYTHONPATH=REPO_ROOT)
-    log = tmp_path / 'indrnn10.log'
-    proc = subprocess.Popen(
-        [sys.executable, '-m', 'experiments.adding'] + ARGV
-        + ['--report_every', '5', '--checkpoint_every', '100000',
-           '--out', str(tmp_path)],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.time() + 50
-        while time.time() < deadline and proc.poll() is None:
-            if log.exists() and re.search(r'^step 5 ', log.read_text(),
-                                          flags=re.M):
-                break
-            time.sleep(0.2)
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=50)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 128 + signal.SIGINT, stderr
-    m = re.search(r'SIGINT received; stopped after step (\d+); checkpoint '
-                  r'written to (\S+); (.*)$', stdout, flags=re.M)
-    assert m, stdout
-    step, path, hint = int(m.group(1)), m.group(2), m.group(3)
+    step, path, hint, _ = interrupt(
+        'experiments.adding',
+        ARGV + ['--report_every', '5', '--checkpoint_every', '100000',
+                '--out', str(tmp_path)],
+        str(tmp_path / 'indrnn10.log'), r'^step 5 ', timeout=50)
     assert step >= 5
     assert path == str(tmp_path / 'indrnn10_checkpoints' /
                        ('checkpoint-step%08d.h5' % step))

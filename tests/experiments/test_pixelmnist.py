@@ -26,6 +26,7 @@ from experiments import pixelmnist
 from indrnn.data import mnist
 from indrnn.lasagne.layers import get_all_params
 from indrnn.legacy import load_legacy_params
+from sigint_run import interrupt, subprocess_env
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -357,32 +358,6 @@ def test_resume_refuses_another_configuration(data, tmp_path, monkeypatch,
         pixelmnist.main(argv + ['--max_steps', '2', '--resume', path])
 
 
-def run_until_sigint(module, argv, log, ready):
-    """Run ``python -m module argv`` in a subprocess (FAST_COMPILE); once
-    the regular expression ``ready`` matches a line of the file ``log``,
-    send SIGINT. Returns (returncode, stdout, stderr)."""
-    import signal
-    import time
-    env = dict(os.environ, PYTENSOR_FLAGS='mode=FAST_COMPILE',
-               PYTHONPATH=REPO_ROOT)
-    proc = subprocess.Popen([sys.executable, '-m', module] + argv,
-                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.time() + 100
-        while time.time() < deadline and proc.poll() is None:
-            if os.path.exists(log) and re.search(ready, open(log).read(),
-                                                 flags=re.M):
-                break
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=100)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    return proc.returncode, stdout, stderr
-
-
 def test_sigint_writes_a_checkpoint_and_the_printed_command_resumes(
         data, tmp_path, monkeypatch):
     # Interrupted by SIGINT at whatever step the signal lands: the step
@@ -390,22 +365,16 @@ def test_sigint_writes_a_checkpoint_and_the_printed_command_resumes(
     # resumes it; that command, run to step k, gives the parameters of an
     # uninterrupted run to step k.
     import shlex
-    import signal
     from indrnn.checkpoint import read_checkpoint
     monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
     argv = NET + ['--use_bn_afterrnn', '--use_permute', '--eval_every', '2',
                   '--seed', '0', '--data_dir', str(data)]
     out = tmp_path / 'a'
     # No --max_steps: the run goes on until the signal.
-    code, stdout, stderr = run_until_sigint(
+    step, path, hint, _ = interrupt(
         'experiments.pixelmnist',
         argv + ['--out', str(out), '--checkpoint_every', '100000'],
         str(out / 'MNIST_indrnn.log'), r'^step 4 ')
-    assert code == 128 + signal.SIGINT, stderr
-    m = re.search(r'SIGINT received; stopped after step (\d+); checkpoint '
-                  r'written to (\S+); (.*)$', stdout, flags=re.M)
-    assert m, stdout
-    step, path, hint = int(m.group(1)), m.group(2), m.group(3)
     assert step >= 4
     assert path == str(out / 'MNIST_indrnn_checkpoints' /
                        ('checkpoint-step%08d.h5' % step))
@@ -417,10 +386,9 @@ def test_sigint_writes_a_checkpoint_and_the_printed_command_resumes(
 
     # The printed command, run to a few steps past the interruption.
     final = step + 3
-    env = dict(os.environ, PYTENSOR_FLAGS='mode=FAST_COMPILE',
-               PYTHONPATH=REPO_ROOT)
     proc = subprocess.run(command + ['--max_steps', str(final)],
-                          cwd=REPO_ROOT, env=env, capture_output=True,
+                          cwd=REPO_ROOT, env=subprocess_env(),
+                          capture_output=True,
                           text=True, timeout=200)
     assert proc.returncode == 0, proc.stderr
     assert 'resumed from %s at step %d' % (path, step) in proc.stdout

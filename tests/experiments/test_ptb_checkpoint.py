@@ -14,10 +14,6 @@ FAST_COMPILE.
 import csv
 import os
 import re
-import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytensor
@@ -28,9 +24,8 @@ from experiments import penntree_wordlevel_rernn_WT as wptb
 from experiments import ptb_lm
 from indrnn.checkpoint import read_checkpoint
 from indrnn.training import CheckpointInterval
+from sigint_run import interrupt
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 MODE = "FAST_COMPILE"
 NAME = "indrnn_cPTB10"
 CKPTS = NAME + "_checkpoints"
@@ -220,33 +215,13 @@ def test_resume_refuses_another_configuration(runs, tmp_path, capsys,
 
 
 def test_sigint_writes_a_checkpoint_and_names_it(data_dir, tmp_path):
-    env = dict(os.environ, PYTENSOR_FLAGS="mode=FAST_COMPILE",
-               PYTHONPATH=REPO_ROOT)
     argv = ARGV + ['--data_dir', str(data_dir / "ptb"), '--report_every',
                    '1', '--checkpoint_every', '100000', '--out',
                    str(tmp_path)]
     log = tmp_path / (NAME + ".log")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "experiments.penntree_charlevel_rernn"]
-        + argv, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.time() + 100
-        while time.time() < deadline and proc.poll() is None:
-            if log.exists() and re.search(r"^epoch 1 batch 3/",
-                                          log.read_text(), flags=re.M):
-                break
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=100)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 128 + signal.SIGINT, stderr
-    m = re.search(r"^SIGINT received; stopped after step (\d+); checkpoint "
-                  r"written to (\S+); (.*)$", stdout, flags=re.M)
-    assert m, stdout
-    step, path, hint = int(m.group(1)), m.group(2), m.group(3)
+    step, path, hint, _ = interrupt(
+        "experiments.penntree_charlevel_rernn", argv, str(log),
+        r"^epoch 1 batch 3/")
     assert step >= 3
     assert path == ckpt(tmp_path, step)
     assert "-m experiments.penntree_charlevel_rernn" in hint
