@@ -73,7 +73,6 @@ import math
 import os
 import signal
 import sys
-import threading
 import time
 from typing import Callable
 
@@ -85,7 +84,8 @@ import indrnn.lasagne as lasagne
 from indrnn.data import ptb
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.legacy import save_legacy_params
-from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
+from indrnn.training import (ProgressLog, StopSignals, compile_test_fn,
+                             compile_train_fn, last_checkpoint_note,
                              run_command, weight_decay)
 from indrnn.checkpoint import (CheckpointError, CheckpointMismatchError,
                                Checkpointer, check_config, read_checkpoint)
@@ -1173,17 +1173,8 @@ def train(spec, args, argv=None):
     # SIGINT and SIGTERM, with a checkpointer: finish the batch (or the
     # epoch's evaluation), write a checkpoint, stop. A second signal acts
     # as it would without this handler.
-    signals = []
-    previous = {}
-    if checkpointer is not None and \
-            threading.current_thread() is threading.main_thread():
-        def on_signal(signum, frame):
-            signals.append(signum)
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.getsignal(sig)
-            signal.signal(sig, on_signal)
+    signals = StopSignals(checkpointer is not None)
+    signals.install()
 
     def stop_on_signal():
         path = checkpoint_if_new()
@@ -1318,19 +1309,14 @@ def train(spec, args, argv=None):
         where = ("step %d, epoch %d" % (pos.steps + 1, pos.epoch)
                  if phase[0] == "training" else
                  "epoch %d, after step %d" % (pos.epoch, pos.steps))
-        kept = ""
-        if checkpointer is not None:
-            kept = (" The last good checkpoint is %s."
-                    % checkpointer.last_path if checkpointer.last_path else
-                    " No checkpoint was written before it.")
         log("%s (%s, learning rate %s); stopping, parameters not saved.%s"
-            % (e, where, schedule.learning_rate, kept))
+            % (e, where, schedule.learning_rate,
+               last_checkpoint_note(checkpointer)))
     except KeyboardInterrupt:
         stop_reason = "interrupted"
         log("interrupted in epoch %d" % pos.epoch)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        signals.restore()
 
     saved = None
     if stop_reason != "diverged":

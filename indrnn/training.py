@@ -46,6 +46,8 @@ __all__ = [
     "ProgressLog",
     "TrainState",
     "CheckpointInterval",
+    "StopSignals",
+    "last_checkpoint_note",
     "train_loop",
     "float32_unless_configured",
     "run_command",
@@ -565,6 +567,78 @@ class CheckpointInterval:
         return "CheckpointInterval(minutes=%r)" % self.minutes
 
 
+class StopSignals(list):
+    """SIGINT and SIGTERM caught during training: the numbers received.
+
+    While installed, a SIGINT or SIGTERM is only recorded (the list
+    becomes true), so the loop can finish its step, write a checkpoint and
+    stop cleanly. The first signal puts the previous handlers back, so a
+    second one acts as it would without this (Ctrl-C twice still stops a
+    run stuck in a step). Handlers can only be set from the main thread;
+    elsewhere, or with ``enabled=False``, nothing is installed.
+
+    Parameters
+    ----------
+    enabled : bool
+        Whether to install the handlers at all.
+
+    Examples
+    --------
+    >>> import os
+    >>> signals = StopSignals()
+    >>> signals.install()
+    >>> os.kill(os.getpid(), signal.SIGTERM)
+    >>> signals.restore()
+    >>> signals == [signal.SIGTERM]
+    True
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, enabled=True):
+        super().__init__()
+        self.enabled = bool(enabled) and \
+            threading.current_thread() is threading.main_thread()
+        self._previous = {}
+
+    def _on_signal(self, signum, frame):
+        self.append(signum)
+        self.restore()
+
+    def install(self):
+        """Catch the signals (when enabled)."""
+        if self.enabled:
+            for sig in self.SIGNALS:
+                self._previous[sig] = signal.getsignal(sig)
+                signal.signal(sig, self._on_signal)
+
+    def restore(self):
+        """Put the previous handlers back."""
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous = {}
+
+
+def last_checkpoint_note(checkpointer):
+    """The sentence naming the last good checkpoint, for a stop message.
+
+    Parameters
+    ----------
+    checkpointer : indrnn.checkpoint.Checkpointer or None
+
+    Returns
+    -------
+    str
+        ``' The last good checkpoint is <path>.'``, a sentence saying none
+        was written, or ``''`` without a checkpointer.
+    """
+    if checkpointer is None:
+        return ""
+    if checkpointer.last_path:
+        return " The last good checkpoint is %s." % checkpointer.last_path
+    return " No checkpoint was written before it."
+
+
 def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
                report_every=100, evaluate=None, schedule=None,
                max_steps=None, log=None, save_path=None, save_layer=None,
@@ -683,20 +757,10 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
             checkpoint_every.mark()
         return path
 
-    signals = []
-    previous = {}
     if handle_signals is None:
         handle_signals = checkpointer is not None
-    if handle_signals and \
-            threading.current_thread() is threading.main_thread():
-        def on_signal(signum, frame):
-            signals.append(signum)
-            # A second signal acts as it would without this handler.
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.getsignal(sig)
-            signal.signal(sig, on_signal)
+    signals = StopSignals(handle_signals)
+    signals.install()
 
     def report(final=False):
         state.reports += 1
@@ -739,12 +803,7 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
                 name, value = bad[0]
                 state.stop = True
                 state.stop_reason = "diverged"
-                kept = ""
-                if checkpointer is not None:
-                    kept = (" The last good checkpoint is %s."
-                            % checkpointer.last_path
-                            if checkpointer.last_path else
-                            " No checkpoint was written before it.")
+                kept = last_checkpoint_note(checkpointer)
                 log("%s detected in %s at step %d (learning rate %s); "
                     "stopping, parameters not saved.%s"
                     % ("NaN" if math.isnan(value) else "Inf", name,
@@ -784,8 +843,7 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         state.stop_reason = "interrupted"
         log("interrupted at step %d" % state.step)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        signals.restore()
     if save_path is not None and state.stop_reason != "diverged":
         path = save_legacy_params(save_path, save_layer)
         log("saved parameters to", path)
