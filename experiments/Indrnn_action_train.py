@@ -83,7 +83,7 @@ from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
 from experiments import Indrnn_action_network as action_network
 from experiments import opts
 from experiments._flags import (DEEP_OPTIONS, add_checkpoint_flags,
-                                resume_command)
+                                jsonable, resume_command)
 
 __all__ = [
     "SAVE_NAME",
@@ -532,14 +532,6 @@ class EpochSchedule:
         return learning_rate, 'wait', False
 
 
-def _jsonable(value):
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
-
-
 class _CsvLog:
     """Appends rows to a CSV file, writing the header first."""
 
@@ -860,7 +852,7 @@ def _train_and_test(args, log, paths, seed, train_data, test_data, handlers):
                                       dh_test, test_data, num_test_batches,
                                       outputclass)
     with open(paths['json'], 'w') as f:
-        json.dump(summary, f, indent=1, default=_jsonable)
+        json.dump(summary, f, indent=1, default=jsonable)
     log('wrote', paths['json'])
     return state
 

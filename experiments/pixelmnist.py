@@ -62,7 +62,7 @@ from indrnn.checkpoint import (CheckpointError, CheckpointMismatchError,
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
                              run_command, train_loop, weight_decay)
 from experiments._flags import (DEEP_OPTIONS, NETS, add_checkpoint_flags,
-                               add_deep_options, nonnegative_float32,
+                               add_deep_options, jsonable, nonnegative_float32,
                                nonnegative_int, positive_float32,
                                positive_int, resume_command)
 
@@ -653,23 +653,11 @@ def evaluate_test_set(eval_fn, test_batches):
             'test_images': count}
 
 
-def _jsonable(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, (bool, int, float, str, list,
-                                           tuple, dict)):
-        return value
-    # What JSON has no type for (the CheckpointInterval of
-    # --checkpoint_every) is written as its text; returned unchanged, it
-    # makes json.dump fail ("Circular reference detected").
-    return str(value)
-
-
 def _write_reports(base, header, history):
     """Rewrite ``base``.json and ``base``.csv with every report so far."""
     with open(base + '.json', 'w') as f:
         json.dump(dict(header, reports=history), f, indent=1,
-                  default=_jsonable)
+                  default=jsonable)
     columns = ['step', 'learning_rate']
     for row in history:
         columns += [k for k in row if k not in columns and k != 'time']
@@ -817,7 +805,7 @@ def _run(args, argv):
         args, log, permute=not args.resume)
     header = {'argv': list(argv), 'seed': seed,
               'floatX': pytensor.config.floatX,
-              'args': {k: _jsonable(v) for k, v in vars(args).items()},
+              'args': {k: jsonable(v) for k, v in vars(args).items()},
               'permutation': None}
     seq_len, feature_size = X_train.shape[1], X_train.shape[2]
 

@@ -90,7 +90,7 @@ from indrnn.training import (ProgressLog, StopSignals, compile_test_fn,
 from indrnn.checkpoint import (CheckpointError, CheckpointMismatchError,
                                Checkpointer, check_config, read_checkpoint)
 from experiments._flags import (DEEP_OPTIONS, add_checkpoint_flags,
-                                resume_command)
+                                jsonable, resume_command)
 
 __all__ = [
     "DataTooShortError",
@@ -773,20 +773,6 @@ def config_keys(args):
     return known + others
 
 
-def _jsonable(value):
-    if isinstance(value, np.float32):
-        # The shortest decimal that reads back as the same float32 (0.001,
-        # not 0.0010000000474974513).
-        return float(str(value))
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, (str, int, float, list, tuple,
-                                           dict)):
-        return value
-    # Flag values JSON has no type for (--checkpoint_every's interval).
-    return repr(value)
-
-
 class EpochLog:
     """Per-epoch CSV and JSON logs, and the learning-curve PNG.
 
@@ -846,7 +832,7 @@ class EpochLog:
         row : dict
             Values keyed by :data:`CSV_FIELDS` (missing ones are empty).
         """
-        row = {k: _jsonable(v) for k, v in row.items()}
+        row = {k: jsonable(v) for k, v in row.items()}
         self.rows.append(row)
         with open(self.base + ".csv", "a", newline="") as f:
             csv.writer(f).writerow([row.get(k, "") for k in CSV_FIELDS])
@@ -1127,7 +1113,7 @@ def train(spec, args, argv=None):
     elog = EpochLog(base, {"script": spec.save_prefix, "seed": seed,
                            "floatX": pytensor.config.floatX,
                            "vocabulary": vocab,
-                           "args": {k: _jsonable(v)
+                           "args": {k: jsonable(v)
                                     for k, v in vars(args).items()}},
                     metric=spec.curve_metric(args), log=log,
                     rows=earlier_rows)
@@ -1324,7 +1310,7 @@ def train(spec, args, argv=None):
                                    out_layer)
         log("saved parameters to", saved)
     elog.final = {"stop_reason": stop_reason, "steps": pos.steps,
-                  "best_valid_" + metric: _jsonable(schedule.best)
+                  "best_valid_" + metric: jsonable(schedule.best)
                   if schedule.best_epoch else None,
                   "best_epoch": schedule.best_epoch, "saved": saved}
     elog.write_json()
