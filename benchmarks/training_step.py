@@ -18,8 +18,8 @@ Sections (``--sections``, all by default):
     Times, interleaved over several rounds, the training step of the
     fused path (the default) and of the scan path
     (:func:`indrnn.indrnn.use_fused_recurrence` ``(False)`` while
-    building) in each mode (``numba``: PyTensor's default linker;
-    ``cvm``: C), and the floor: ``proj``, the training step of the same
+    building) in each mode (``numba``: PyTensor's default mode, linked
+    by :mod:`indrnn.link.numba.linker`; ``cvm``: C), and the floor: ``proj``, the training step of the same
     network with the recurrent layers taken out (same Dense projections,
     BatchNorm, loss, Adam), plus ``kernel``, the fused recurrence Ops
     alone (forward and gradient, one layer's shape) times the number of
@@ -58,9 +58,9 @@ Sections (``--sections``, all by default):
     (``OPENBLAS_NUM_THREADS`` = 1 and 2, one process each).
 ``profile``
     Per-Op profile of the fused training step in CVM mode
-    (``profile=True``; the Numba linker compiles the whole graph into one
-    function and can only be timed as a whole), the top Ops and Apply
-    nodes.
+    (``profile=True``; in Numba mode the linker runs the whole graph as
+    one thunk, which PyTensor's profiler can only time as a whole), the
+    top Ops and Apply nodes, and for Numba every node timed alone.
 
 The machine's load average (:func:`os.getloadavg`) is printed before each
 section: timings on a shared machine are only comparable within one run.
@@ -1106,8 +1106,8 @@ def section_profile(opts, sizes_of):
 def numba_node_profile(fn, explicit_values, reps=3):
     """Time every Apply node of a compiled Numba-mode function alone.
 
-    The Numba linker compiles the whole graph into one function, so
-    PyTensor's profiler cannot see inside it.  Here each node of the
+    The Numba linkers run the whole graph as one thunk, so PyTensor's
+    profiler cannot see inside it.  Here each node of the
     function's rewritten graph is compiled on its own (a one-node
     ``FunctionGraph`` through PyTensor's Numba dispatch, as the linker
     does it) and called on the values it sees in the real step, in the

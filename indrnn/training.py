@@ -241,8 +241,9 @@ def _function(inputs, outputs, updates=None, mode=None, cache=True):
     5 s warm compile of the seq-MNIST training function); the cache is
     keyed by the graph's structure, so results are those of a fresh
     compile. A Numba mode gets the linker of
-    :mod:`indrnn.link.numba.linker`, which compiles each distinct function
-    once (same code; a cold compile about a quarter shorter).
+    :mod:`indrnn.link.numba.linker`, which compiles only the nodes that
+    compute (same node code; the cold compile of the seq-MNIST training
+    function about 17 s instead of 41 s).
     """
     try:
         from .link.numba.linker import numba_mode

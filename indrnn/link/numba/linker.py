@@ -1,165 +1,357 @@
-"""A Numba linker that compiles every distinct function once.
+"""A Numba linker that compiles only the nodes that compute.
 
-PyTensor 3.3's :class:`~pytensor.link.numba.linker.NumbaLinker` makes each
-node's function cacheable on disk by wrapping it in a one-line jitted
-function (``def f(*args): return jitable_func(*args)``) and does the same
-with the function of the whole graph, whose final, Python-callable version
-is jitted once more from that wrapper. Numba compiles a caller by linking
-in the LLVM code of everything it calls and optimising and code-generating
-the result again, so every node's code goes through LLVM twice (function,
-wrapper) before the graph's function, and the graph's function, the
-largest of all, twice (inner function, final wrapper). Timed on the
-seq-MNIST training function (``benchmarks/README.md``, "Follow-up:
-compile time"): the second compile of the graph's function is 10-11 s of
-a 49-52 s first call; without it and the wrappers the cold compile is
-about 23% shorter (25% for a 21-layer residual network).
+PyTensor 3.3's :class:`~pytensor.link.numba.linker.NumbaLinker` jits the
+whole graph as one Numba function. Numba compiles a caller by linking in
+the LLVM code of every function it calls and optimising and
+code-generating the result again, so each node's code goes through LLVM
+once on its own and once more inside the graph's function, and every node
+is compiled, even those that only reshape, transpose or index an array or
+call BLAS. Timed on the seq-MNIST training function
+(``benchmarks/README.md``, "Follow-up: a linker that compiles only the
+nodes that compute"): of a 37 s first call, the graph's function was
+11 s, the 70 distinct node functions 26 s, of them about 12 s for nodes
+that do no arithmetic of their own.
 
-:class:`SingleCompileNumbaLinker` builds the graph's function from the
-nodes' own jitted functions, shares one function between all nodes with
-the same PyTensor cache key (what PyTensor's disk cache also does between
-processes), and jits the graph's function once, directly as the final
-function, cached on disk under the graph's PyTensor cache key. The code
-run is the same (the same node functions in the same order, the same
-flags); only the compile work differs.
+:class:`NumbaNodeLinker` runs the rewritten graph (the same rewrites as
+PyTensor's Numba mode) from a generated, straight-line Python function:
 
-What is lost: a node's compiled code is no longer stored on its own, so a
-new graph that shares nodes with an earlier one (in another process)
-compiles them again; a graph already compiled is loaded whole, as before.
+* a node that computes (``Elemwise``, reductions, the fused IndRNN and
+  BatchNorm Ops, ``Scan``, random variables, ...) calls its PyTensor
+  Numba function, the same code as in the graph's function, through a
+  small jitted entry point that is cached on disk under the node's
+  PyTensor cache key and shared by every graph of the process with an
+  equal node;
+* a node in :data:`PERFORM_OPS` (views, shapes, indexing, matrix
+  products, ``Argmax``, run-time checks) and a node whose Op has no Numba
+  implementation runs its Op's ``perform``: no compile at all. The matrix
+  products go to numpy's BLAS, which takes transposed operands as they
+  are (Numba's ``np.dot`` copies a non-contiguous operand first).
+
+Intermediate arrays are released after their last use, as the graph's
+function does. On the seq-MNIST training function the outputs are the
+same bit for bit as with PyTensor's linker, the cold compile is about
+half and the step about a fifth shorter; calling about 200 nodes from
+Python costs well under a millisecond per step. An error inside a node
+names that node (``raise_with_op``), not the graph's first output.
 """
+import inspect
+import linecache
+import sys
 import types
-from hashlib import sha256
+from itertools import count
 
+import numpy as np
 from pytensor.configdefaults import config
 from pytensor.graph.basic import Constant
-from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
+from pytensor.link.basic import JITLinker
+from pytensor.link.numba.cache import compile_numba_function_src
 from pytensor.link.numba.dispatch import basic as numba_basic
 from pytensor.link.numba.linker import NumbaLinker
-from pytensor.link.utils import fgraph_to_python
+from pytensor.link.utils import raise_with_op
+from pytensor.raise_op import CheckAndRaise
+from pytensor.scalar.basic import ScalarType
+from pytensor.tensor.basic import (
+    ARange, Alloc, AllocEmpty, Join, MakeVector, ScalarFromTensor, Split,
+    TensorFromScalar)
+from pytensor.tensor.elemwise import DimShuffle
+from pytensor.tensor.math import Argmax, Dot
+from pytensor.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape
+from pytensor.tensor.subtensor import (
+    AdvancedIncSubtensor, AdvancedSubtensor, IncSubtensor, Subtensor)
 
-__all__ = ["SingleCompileNumbaLinker", "funcify_fgraph", "numba_mode"]
+from .reduce import sum_function
 
-# The PyTensor internals this module builds on, looked up at import: if a
-# PyTensor release renames them, importing fails and
-# indrnn.training falls back to PyTensor's own linker.
-_REQUIRED_INTERNALS = (numba_basic.numba_funcify_and_cache_key,
-                       numba_basic.numba_njit,
-                       numba_basic.cache_key_for_constant,
-                       numba_basic.numba_typify,
-                       NumbaLinker.fgraph_convert, NumbaLinker.jit_compile)
+__all__ = ["NumbaNodeLinker", "PERFORM_OPS", "graph_function",
+           "numba_mode"]
 
-#: Bump when the generated graph function changes (part of its cache key).
-LINKER_VERSION = 1
+#: Op classes whose nodes run their ``perform`` instead of Numba code:
+#: they move, view or index data, multiply matrices through BLAS, or check
+#: shapes, so Numba would only add compile time. Their results are those
+#: of the Numba code (no floating-point arithmetic of their own, or the
+#: same BLAS product).
+PERFORM_OPS = (
+    Reshape, SpecifyShape, Shape, Shape_i, DimShuffle, Dot, Argmax, Alloc,
+    AllocEmpty, MakeVector, ScalarFromTensor, TensorFromScalar, ARange,
+    Join, Split, Subtensor, IncSubtensor, AdvancedSubtensor,
+    AdvancedIncSubtensor, CheckAndRaise)
 
-#: One jitted function per PyTensor cache key and node types, shared by all
-#: the graphs of the process. PyTensor's key identifies a node's function
-#: only together with the argument types (its disk cache adds Numba's
-#: signature), e.g. ``MakeVector`` has one key for any number of inputs;
-#: the node's input and output types fix the number, dtypes and ranks of
-#: the arguments (Numba specialises a shared function on the layouts
-#: itself, which the generated code cannot depend on).
-_NODE_FUNCTIONS = {}
+# The linker overrides JITLinker.create_jitable_thunk, which PyTensor's
+# make_all calls; if a release changes that method, importing this module
+# fails and indrnn.training falls back to PyTensor's own linker.
+if list(inspect.signature(JITLinker.create_jitable_thunk).parameters) != [
+        "self", "compute_map", "order", "input_storage", "output_storage",
+        "storage_map"]:
+    raise ImportError("PyTensor's JITLinker.create_jitable_thunk changed; "
+                      "indrnn's Numba node linker is not used")
+
+#: Bump when the entry points change (part of their disk cache key).
+LINKER_VERSION = 2
+
+#: One jitted entry point per PyTensor cache key and node types, shared
+#: by all the graphs of the process (PyTensor's key identifies a node's
+#: function only together with its argument types: ``MakeVector`` has one
+#: key for any number of inputs).
+_ENTRY_POINTS = {}
+
+_DISPATCHERS = (numba_basic.numba_funcify,
+                numba_basic.numba_funcify_and_cache_key,
+                numba_basic.numba_funcify_default_op_cache_key)
+
+_source_ids = count()
 
 
-def _node_function(op, node, **kwargs):
-    """The node's jitted function and PyTensor cache key (None: no key)."""
-    func, key = numba_basic.numba_funcify_and_cache_key(op, node=node,
-                                                        **kwargs)
-    if key is None:
-        return func, None
-    key = "%s_fastmath%d" % (key, int(config.numba__fastmath))
-    memo = (key, tuple(v.type for v in node.inputs),
-            tuple(v.type for v in node.outputs))
-    return _NODE_FUNCTIONS.setdefault(memo, func), key
+def _has_numba_implementation(op):
+    """Whether PyTensor registered Numba code for ``op``'s class."""
+    cls = type(op)
+    return any(d.dispatch(cls) is not d.dispatch(object)
+               for d in _DISPATCHERS)
 
 
-def funcify_fgraph(fgraph, fgraph_name="numba_funcified_fgraph", **kwargs):
-    """The graph's Python function, calling the nodes' jitted functions.
+def runs_perform(op):
+    """Whether :class:`NumbaNodeLinker` runs ``op`` through ``perform``.
 
-    Like PyTensor's ``numba_funcify_FunctionGraph``, with the same cache
-    key for the graph, but without a cacheable wrapper around every node.
+    Parameters
+    ----------
+    op : Op
+
+    Returns
+    -------
+    bool
+        True for the classes in :data:`PERFORM_OPS` and for Ops without a
+        Numba implementation (PyTensor's Numba linker would run their
+        ``perform`` in Numba's object mode, with a warning).
+    """
+    return isinstance(op, PERFORM_OPS) or not _has_numba_implementation(op)
+
+
+def _perform_function(node):
+    """``f(*inputs) -> output or tuple`` calling ``node.op.perform``."""
+    op = node.op
+    n_out = len(node.outputs)
+
+    def perform(*inputs):
+        storage = [[None] for _ in range(n_out)]
+        op.perform(node, list(inputs), storage)
+        if n_out == 1:
+            return storage[0][0]
+        return tuple(cell[0] for cell in storage)
+
+    return perform
+
+
+def _entry_point(node):
+    """The node's Numba function behind a Python-callable jitted entry.
+
+    Cached on disk under the node's PyTensor cache key when it has one
+    (and ``config.numba__cache``); shared within the process between
+    nodes with the same key and types.
+    """
+    jitable, key = numba_basic.numba_funcify_and_cache_key(node.op,
+                                                           node=node)
+    memo = None
+    if key is not None:
+        memo = (key, tuple(v.type for v in node.inputs),
+                tuple(v.type for v in node.outputs))
+        if memo in _ENTRY_POINTS:
+            return _ENTRY_POINTS[memo]
+    cache_key = None
+    if key is not None and config.numba__cache:
+        cache_key = "indrnn_entry%d_%s_fastmath%d" % (
+            LINKER_VERSION, key, int(config.numba__fastmath))
+    # The module name lets Numba rebuild the function's environment when
+    # it loads the entry from its disk cache.
+    source = "def node_entry(*args):\n    return jitable_func(*args)\n"
+    func = compile_numba_function_src(
+        source, "node_entry",
+        {"__name__": __name__, "jitable_func": jitable},
+        cache_key=cache_key)
+    entry = numba_basic.numba_njit(func, final_function=True,
+                                   cache=cache_key is not None)
+    if memo is not None:
+        _ENTRY_POINTS[memo] = entry
+    return entry
+
+
+def _numba_function(node):
+    """``f(*inputs)`` running the node's Numba code, scalars typed.
+
+    Numba returns a scalar output as a Python number; it is turned back
+    into a numpy scalar of the output's dtype, so that the next node is
+    called (and compiled) with the dtype the graph says, e.g. float32
+    rather than float64.
+    """
+    entry = _entry_point(node)
+    casts = [np.dtype(out.type.dtype).type
+             if isinstance(out.type, ScalarType) else None
+             for out in node.outputs]
+    if all(cast is None for cast in casts):
+        return entry
+    if len(casts) == 1:
+        cast = casts[0]
+        return lambda *inputs: cast(entry(*inputs))
+
+    def typed(*inputs):
+        return tuple(value if cast is None else cast(value)
+                     for value, cast in zip(entry(*inputs), casts))
+
+    return typed
+
+
+def _node_function(node):
+    """How the node runs: ``perform``, a one-axis sum or its Numba code."""
+    if runs_perform(node.op):
+        return _perform_function(node)
+    return sum_function(node) or _numba_function(node)
+
+
+def graph_function(fgraph, order=None):
+    """A Python function running ``fgraph`` node by node.
 
     Parameters
     ----------
     fgraph : FunctionGraph
-    fgraph_name : str
-    **kwargs
-        Passed to ``fgraph_to_python`` and the nodes' ``numba_funcify``.
+        A rewritten graph.
+    order : list of Apply, optional
+        The nodes in execution order (``fgraph.toposort()`` by default).
 
     Returns
     -------
-    py_func : function
-        Not jitted.
-    key : str or None
-        The graph's cache key; None when a node has none.
+    function
+        ``f(*inputs) -> tuple of outputs``; ``f.line_nodes`` maps a line
+        of its source to the node computed there and the names of the
+        node's inputs.
+
+    Examples
+    --------
+    >>> import pytensor, pytensor.tensor as pt
+    >>> from pytensor.graph.fg import FunctionGraph
+    >>> x = pt.vector("x", dtype="float64")
+    >>> f = graph_function(FunctionGraph([x], [(2 * x).sum()], clone=False))
+    >>> f(np.arange(3.0))
+    (array(6.),)
     """
-    kwargs.setdefault("ofg_memo", {})
-    cacheable = [True]
-    keys = []
-    coords = {inp: (0, i) for i, inp in enumerate(fgraph.inputs)}
-    coords.update({out: (i, j)
-                   for i, node in enumerate(fgraph.toposort(), start=1)
-                   for j, out in enumerate(node.outputs)})
+    order = fgraph.toposort() if order is None else order
+    names = {}
+    env = {}
 
-    def convert_op(op, *args, node, **kw):
-        func, key = _node_function(op, node, *args, **kw)
-        if key is None:
-            cacheable[0] = False
-        else:
-            keys.append((tuple(coords[inp] for inp in node.inputs), key))
-        return func
+    def name(var):
+        if var not in names:
+            names[var] = "v%d" % len(names)
+            if isinstance(var, Constant):
+                env[names[var]] = numba_basic.numba_typify(var.data,
+                                                           variable=var)
+        return names[var]
 
-    def convert_type(value, variable, **kw):
-        if isinstance(variable, Constant):
-            coords[variable] = (-1, numba_basic.cache_key_for_constant(value))
-        return numba_basic.numba_typify(value, variable=variable, **kw)
+    arguments = [name(var) for var in fgraph.inputs]
+    last_use = {}
+    for i, node in enumerate(order):
+        for var in node.inputs:
+            last_use[var] = i
+    keep = set(fgraph.inputs) | set(fgraph.outputs)
+    lines = ["def graph_function(%s):" % ", ".join(arguments)]
+    line_nodes = {}
+    for i, node in enumerate(order):
+        func_name = "node%d" % i
+        env[func_name] = _node_function(node)
+        outputs = ", ".join(name(var) for var in node.outputs)
+        if len(node.outputs) > 1:
+            outputs = "(%s,)" % outputs
+        arguments = [name(var) for var in node.inputs]
+        line_nodes[len(lines) + 1] = (node, arguments)
+        lines.append("    %s = %s(%s)" % (outputs, func_name,
+                                         ", ".join(arguments)))
+        # Free what no later node reads, as the graph's jitted function
+        # would: intermediates of a long sequence are large.
+        dead = sorted({name(var) for var in node.inputs + node.outputs
+                       if var not in keep and not isinstance(var, Constant)
+                       and last_use.get(var, -1) <= i})
+        if dead:
+            lines.append("    del %s" % ", ".join(dead))
+    returned = [name(var) for var in fgraph.outputs]
+    lines.append("    return (%s)" % "".join(r + ", " for r in returned))
+    source = "\n".join(lines) + "\n"
+    filename = "<indrnn-graph-%d>" % next(_source_ids)
+    # Tracebacks show the generated line.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True),
+                                 filename)
+    exec(compile(source, filename, "exec"), env)
+    func = env["graph_function"]
+    func.line_nodes = line_nodes
+    return func
 
-    py_func = fgraph_to_python(fgraph, op_conversion_fn=convert_op,
-                               type_conversion_fn=convert_type,
-                               fgraph_name=fgraph_name, **kwargs)
-    if not cacheable[0]:
-        return py_func, None
-    outputs = tuple(coords[out] for out in fgraph.outputs)
-    key = sha256(repr(("indrnn.link.numba.linker", LINKER_VERSION,
-                       type(fgraph).__name__, tuple(keys),
-                       len(fgraph.inputs), outputs,
-                       int(config.numba__fastmath))).encode()).hexdigest()
-    return py_func, key
+
+def _failed_node(func, trace):
+    """The node whose line of ``func`` raised, and its input values.
+
+    Returns ``(None, None)`` if the error did not come from a node's line.
+    The values are read from the failing frame, so that the report shows
+    the node's own inputs (shapes, strides, values).
+    """
+    code = func.__code__
+    while trace is not None:
+        frame = trace.tb_frame
+        if frame.f_code is code and trace.tb_lineno in func.line_nodes:
+            node, names = func.line_nodes[trace.tb_lineno]
+            known = {**frame.f_globals, **frame.f_locals}
+            storage = types.SimpleNamespace(
+                inputs=[[known.get(name)] for name in names],
+                outputs=[[None] for _ in node.outputs])
+            return node, storage
+        trace = trace.tb_next
+    return None, None
 
 
-class SingleCompileNumbaLinker(NumbaLinker):
-    """``NumbaLinker`` that compiles each distinct function once.
+class NumbaNodeLinker(NumbaLinker):
+    """PyTensor's Numba mode, compiling only the nodes that compute.
 
     See the module docstring. Used by :func:`indrnn.training.compile_train_fn`
     and :func:`~indrnn.training.compile_test_fn` in place of PyTensor's
-    Numba linker (:func:`numba_mode`).
+    Numba linker (:func:`numba_mode`); the rewrites are PyTensor's Numba
+    rewrites.
     """
 
-    def fgraph_convert(self, fgraph, **kwargs):
-        """The graph's Python function and cache key (see
-        :func:`funcify_fgraph`)."""
-        return funcify_fgraph(fgraph, **kwargs)
+    def fgraph_convert(self, fgraph, order=None, **kwargs):
+        """The graph's Python function (see :func:`graph_function`)."""
+        return graph_function(fgraph, order)
 
-    def jit_compile(self, fn_and_key):
-        """Jit the graph's function once, as the final function.
+    def jit_compile(self, fn):
+        """Nothing to compile: the nodes' entry points compile on first
+        call."""
+        return fn
 
-        With a key it is cached in PyTensor's Numba cache folder; the
-        function is rebuilt with the file name ``<string>`` because
-        ``fgraph_to_python`` wrote its source to a temporary file, whose
-        random name would otherwise be part of the cache file's name.
+    def create_jitable_thunk(self, compute_map, order, input_storage,
+                             output_storage, storage_map):
+        """The thunk that runs the graph's function.
+
+        As PyTensor's, except that an error is reported against the node
+        that raised it.
         """
-        py_func, key = fn_and_key
-        if key is None or not config.numba__cache:
-            return numba_basic.numba_njit(py_func, final_function=True)
-        code = py_func.__code__.replace(co_filename="<string>")
-        func = types.FunctionType(code, py_func.__globals__,
-                                  py_func.__name__, py_func.__defaults__,
-                                  py_func.__closure__)
-        CACHED_SRC_FUNCTIONS[func] = key
-        return numba_basic.numba_njit(func, final_function=True, cache=True)
+        fgraph = self.fgraph
+        func = graph_function(fgraph, order)
+        thunk_inputs = self.create_thunk_inputs(storage_map)
+        thunk_outputs = [storage_map[var] for var in fgraph.outputs]
+
+        def thunk():
+            try:
+                outputs = func(*(cell[0] for cell in thunk_inputs))
+            except Exception:
+                node, storage = _failed_node(func, sys.exc_info()[2])
+                if node is None:
+                    raise
+                raise_with_op(fgraph, node, storage)
+            for cell, value in zip(thunk_outputs, outputs):
+                cell[0] = value
+
+        thunk.inputs = thunk_inputs
+        thunk.outputs = thunk_outputs
+        thunk.lazy = False
+        output_nodes = [var.owner for var in fgraph.outputs
+                        if var.owner is not None][:1]
+        return [thunk], output_nodes, func
 
 
 def numba_mode(mode):
-    """``mode`` with :class:`SingleCompileNumbaLinker` if it links with Numba.
+    """``mode`` with :class:`NumbaNodeLinker` if it links with Numba.
 
     Parameters
     ----------
@@ -172,6 +364,13 @@ def numba_mode(mode):
         ``mode`` itself unless its linker is PyTensor's ``NumbaLinker``
         (exactly that class); then a mode of the same class with the same
         rewrites and this module's linker.
+
+    Examples
+    --------
+    >>> type(numba_mode("NUMBA").linker).__name__
+    'NumbaNodeLinker'
+    >>> numba_mode("CVM")
+    'CVM'
     """
     from pytensor.compile.mode import get_mode
     try:
@@ -180,5 +379,5 @@ def numba_mode(mode):
         return mode
     if type(getattr(resolved, "linker", None)) is not NumbaLinker:
         return mode
-    return type(resolved)(linker=SingleCompileNumbaLinker(),
+    return type(resolved)(linker=NumbaNodeLinker(),
                           optimizer=resolved.provided_optimizer)

@@ -1,0 +1,214 @@
+"""indrnn.link.numba.linker: the Numba linker that compiles only the nodes
+that compute.
+
+Checked against PyTensor's own Numba linker (the same node code, so the
+same bits), against numpy, and for what a graph run from Python must
+still do: free intermediates, keep scalar dtypes, name the failing node,
+run Ops without Numba code through ``perform`` and reuse compiled entry
+points.
+"""
+import doctest
+import gc
+import weakref
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import pytest
+from pytensor.compile.mode import get_mode
+from pytensor.graph.basic import Apply
+from pytensor.graph.op import Op
+from pytensor.link.numba.linker import NumbaLinker
+
+from indrnn.link.numba import linker as node_linker
+from indrnn.link.numba.linker import NumbaNodeLinker, numba_mode, runs_perform
+
+
+def test_numba_mode_swaps_only_numba_linker():
+    for mode in (None, "NUMBA", get_mode("NUMBA").excluding("fusion")):
+        new = numba_mode(mode)
+        assert type(new.linker) is NumbaNodeLinker
+        old = get_mode(mode)
+        assert isinstance(old.linker, NumbaLinker)
+        assert new.provided_optimizer == old.provided_optimizer
+    for mode in ("CVM", "FAST_COMPILE", "JAX"):
+        assert numba_mode(mode) is mode
+
+
+def test_matches_pytensor_numba_bit_for_bit():
+    """Same outputs, bit for bit, as PyTensor's NumbaLinker.
+
+    The graph has nodes that run ``perform`` here (products, reshapes,
+    transposes, indexing) and nodes that run their Numba code (element-wise
+    loops, the fused recurrence and its gradient, full reductions); it
+    repeats nodes with one cache key and different arities (``MakeVector``
+    of 2 and 3 scalars), which must not share an entry point, and has
+    equal nodes (two identical products), which do.
+    """
+    from indrnn.ops import indrnn_recurrence
+
+    x = pt.tensor3("x", dtype="float32")
+    u = pt.vector("u", dtype="float32")
+    w = pt.matrix("w", dtype="float32")
+    a, b, c = (pt.scalar(name, dtype="float32") for name in "abc")
+    h = indrnn_recurrence(x, u, pt.zeros((x.shape[1], x.shape[2]),
+                                         dtype="float32"),
+                          activation="relu")
+    v2 = pt.stack([a, b])
+    v3 = pt.stack([a, b, c])
+    proj = h.reshape((-1, h.shape[2])) @ w
+    loss = (h ** 2).sum() * v2.sum() + v3.prod() + pt.tanh(proj).sum()
+    outputs = [loss, pytensor.grad(loss, u), pytensor.grad(loss, w),
+               v2 * 2, v3 * 2, pt.exp(x) * u, pt.exp(x * 2) * u,
+               proj.T[1:, ::2], pt.argmax(proj, axis=1)]
+    rng = np.random.default_rng(1)
+    values = [rng.normal(size=(4, 2, 3)).astype("float32"),
+              rng.uniform(0, 1, size=3).astype("float32"),
+              rng.normal(size=(3, 5)).astype("float32"),
+              np.float32(0.5), np.float32(-1.5), np.float32(2.0)]
+    ours = pytensor.function([x, u, w, a, b, c], outputs,
+                             mode=numba_mode("NUMBA"))
+    theirs = pytensor.function([x, u, w, a, b, c], outputs, mode="NUMBA")
+    kinds = {runs_perform(node.op)
+             for node in ours.maker.fgraph.apply_nodes}
+    assert kinds == {True, False}
+    for _ in range(2):  # the second call runs compiled entry points
+        for mine, ref in zip(ours(*values), theirs(*values), strict=True):
+            assert mine.dtype == ref.dtype
+            np.testing.assert_array_equal(mine, ref)
+
+
+def test_scalar_outputs_keep_their_dtype():
+    """A float32 scalar between nodes stays float32 (not Python float)."""
+    x = pt.vector("x", dtype="float32")
+    s = pt.scalar_from_tensor(x.sum())  # a ScalarType variable
+    y = pt.tensor_from_scalar(s * np.float32(1.1)) + x[0]
+    fn = pytensor.function([x], [y], mode=numba_mode("NUMBA"))
+    ref = pytensor.function([x], [y], mode="NUMBA")
+    value = np.array([0.1, 0.2, 0.7], dtype="float32")
+    [mine], [expected] = fn(value), ref(value)
+    assert mine.dtype == np.float32
+    np.testing.assert_array_equal(mine, expected)
+
+
+class _Spy(Op):
+    """Identity on a vector that remembers its outputs (weak references)."""
+
+    __props__ = ()
+
+    def __init__(self):
+        self.seen = []
+
+    def make_node(self, x):
+        x = pt.as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, outputs):
+        out = inputs[0] * 1.0
+        self.seen.append(weakref.ref(out))
+        outputs[0][0] = out
+
+
+def test_ops_without_numba_code_run_perform_without_warning(recwarn):
+    spy = _Spy()
+    x = pt.vector("x", dtype="float64")
+    y = pt.exp(spy(x)) + 1
+    assert runs_perform(spy)
+    fn = pytensor.function([x], y, mode=numba_mode("NUMBA"))
+    np.testing.assert_allclose(fn(np.arange(3.0)), np.exp(np.arange(3.0)) + 1)
+    assert not [w for w in recwarn if "object mode" in str(w.message)]
+
+
+def test_intermediates_are_freed_after_last_use():
+    """An intermediate is released once no later node reads it; an output
+    is returned."""
+    spy = _Spy()
+    x = pt.vector("x", dtype="float64")
+    total = pt.exp(spy(x)).sum()  # a reduction: not computed in place
+    fn = pytensor.function([x], [total, spy(x * 3)],
+                           mode=numba_mode("NUMBA"))
+    spy.seen.clear()
+    total_value, kept = fn(np.arange(4.0))
+    gc.collect()
+    assert len(spy.seen) == 2
+    [freed] = [ref for ref in spy.seen if ref() is not kept]
+    assert freed() is None  # spy(x): read by exp only, then freed
+    np.testing.assert_allclose(total_value, np.exp(np.arange(4.0)).sum())
+    np.testing.assert_allclose(kept, np.arange(4.0) * 3)
+
+
+@pytest.mark.parametrize("bad", ["perform", "numba"])
+def test_error_names_the_failing_node(bad):
+    """The error is reported against the node that raised it (a ``perform``
+    node or a Numba one), not the graph's first output."""
+    x = pt.vector("x", dtype="float64")
+    y = pt.vector("y", dtype="float64")
+    shape = pt.lvector("shape")
+    fn = pytensor.function(
+        [x, y, shape],
+        [x[::2], pt.exp(x.reshape(shape, ndim=2)).sum(), pt.exp(x) + y],
+        mode=numba_mode("NUMBA"))
+    args = {"perform": (np.ones(4), np.ones(4), np.array([3, 2])),
+            "numba": (np.ones(4), np.ones(3), np.array([2, 2]))}[bad]
+    expected = {"perform": "Reshape", "numba": "Composite"}[bad]
+    with pytensor.config.change_flags(exception_verbosity="high"):
+        with pytest.raises(ValueError) as info:
+            fn(*args)
+    report = "\n".join([str(info.value)]
+                       + getattr(info.value, "__notes__", []))
+    [named] = [line for line in report.splitlines()
+               if line.startswith("Apply node that caused the error")]
+    assert expected in named and "Subtensor" not in named, named
+    # the node's own inputs, not the graph's
+    [shapes] = [line for line in report.splitlines()
+                if line.startswith("Inputs shapes")]
+    n_inputs = {"perform": 2, "numba": 2}[bad]
+    assert shapes.count("(") == n_inputs, shapes
+
+
+def test_entry_points_are_shared_and_cached_on_disk():
+    """Equal nodes share one entry point in a process; a new process (here:
+    the in-process memo emptied) loads the compiled entry from disk."""
+    x = pt.matrix("x", dtype="float64")
+    graph = pt.exp(x) * 3 + pt.exp(x.T) * 3
+
+    def compile_and_run():
+        fn = pytensor.function([x], graph, mode=numba_mode("NUMBA"))
+        fn(np.ones((2, 2)))
+        return fn
+
+    compile_and_run()
+    node_linker._ENTRY_POINTS.clear()
+    fn = compile_and_run()
+    entries = [fn.vm.jit_fn.__globals__[name]
+               for name in fn.vm.jit_fn.__code__.co_names
+               if name.startswith("node")]
+    dispatchers = {id(e): e for e in entries if hasattr(e, "stats")}
+    assert dispatchers
+    hits = sum(sum(d.stats.cache_hits.values())
+               for d in dispatchers.values())
+    misses = sum(sum(d.stats.cache_misses.values())
+                 for d in dispatchers.values())
+    assert hits >= 1 and misses == 0
+
+
+def test_docstring_examples():
+    from indrnn.link.numba import reduce as reduce_module
+    for module in (node_linker, reduce_module):
+        failures, tests = doctest.testmod(module, extraglobs={"np": np})
+        assert tests and not failures, module.__name__
+
+
+def test_training_falls_back_to_pytensor_linker(monkeypatch):
+    """Where this module cannot be imported (a PyTensor release moved what
+    it builds on), the training functions compile with PyTensor's linker."""
+    import sys
+
+    from indrnn.training import compile_test_fn
+    x = pt.vector("x", dtype="float64")
+    fn = compile_test_fn([x], [pt.exp(x).sum()], cache=False)
+    assert type(fn.maker.linker) is NumbaNodeLinker
+    monkeypatch.setitem(sys.modules, "indrnn.link.numba.linker", None)
+    fn = compile_test_fn([x], [pt.exp(x).sum()], cache=False)
+    assert type(fn.maker.linker) is NumbaLinker
+    np.testing.assert_allclose(fn(np.arange(3.0)), [np.exp([0, 1, 2]).sum()])
