@@ -193,8 +193,9 @@ def test_entry_points_are_shared_and_cached_on_disk():
 
 
 def test_docstring_examples():
+    from indrnn.link.numba import dot as dot_module
     from indrnn.link.numba import reduce as reduce_module
-    for module in (node_linker, reduce_module):
+    for module in (node_linker, reduce_module, dot_module):
         failures, tests = doctest.testmod(module, extraglobs={"np": np})
         assert tests and not failures, module.__name__
 

@@ -1,0 +1,99 @@
+"""indrnn.link.numba.dot: matrix products split by rows over threads.
+
+The split product must be numpy's product (bit for bit: each row is the
+same BLAS computation), for every layout and shape it takes or declines.
+"""
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import pytest
+
+from indrnn.link.numba.dot import (MIN_ROWS, MIN_SPLIT_WORK, dot_function,
+                                   dot_threads)
+from indrnn.link.numba.linker import numba_mode
+
+
+def _node(dtype="float64"):
+    a, b = pt.matrix("a", dtype=dtype), pt.matrix("b", dtype=dtype)
+    return pt.dot(a, b).owner
+
+
+def test_threads_from_environment():
+    assert dot_threads({"OPENBLAS_NUM_THREADS": "1"}, cpus=2) == 2
+    assert dot_threads({"OMP_NUM_THREADS": "1"}, cpus=64) == 4
+    assert dot_threads({"OPENBLAS_NUM_THREADS": "2"}, cpus=2) == 1
+    assert dot_threads({}, cpus=2) == 1  # BLAS threads its own products
+    assert dot_threads({"INDRNN_DOT_THREADS": "3"}, cpus=2) == 3
+    for bad in ("0", "-1", "two", ""):
+        with pytest.raises(ValueError, match="INDRNN_DOT_THREADS"):
+            dot_threads({"INDRNN_DOT_THREADS": bad}, cpus=2)
+
+
+@pytest.mark.parametrize("threads", [2, 3, 4])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_split_product_is_numpys_bit_for_bit(threads, dtype):
+    rng = np.random.default_rng(threads)
+    func = dot_function(_node(dtype), threads=threads)
+    assert func is not None
+    # rows not divisible by the parts; a transposed right operand (the
+    # input gradient's W.T)
+    a = rng.normal(size=(3001, 128)).astype(dtype)
+    w = rng.normal(size=(128, 96)).astype(dtype)
+    assert a.shape[0] * 128 * 96 >= MIN_SPLIT_WORK
+    for b in (w, np.ascontiguousarray(w.T).T, w[:, ::2]):
+        got = func(a, b)
+        assert got.dtype == np.dtype(dtype) and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, np.matmul(a, b))
+
+
+def test_products_it_does_not_split_are_numpys():
+    rng = np.random.default_rng(0)
+    func = dot_function(_node(), threads=2)
+    cases = [
+        # a transposed left operand (weight gradients): strided row blocks
+        (rng.normal(size=(4000, 128)).T, rng.normal(size=(4000, 64))),
+        # too little work, too few rows
+        (rng.normal(size=(100, 8)), rng.normal(size=(8, 8))),
+        (rng.normal(size=(2 * MIN_ROWS - 1, 4096)),
+         rng.normal(size=(4096, 256))),
+        # empty
+        (np.zeros((0, 5)), np.zeros((5, 3))),
+    ]
+    for a, b in cases:
+        np.testing.assert_array_equal(func(a, b), np.matmul(a, b))
+
+
+def test_declines_other_nodes():
+    assert dot_function(_node(), threads=1) is None
+    a = pt.matrix("a")
+    assert dot_function(pt.dot(a, pt.vector("v")).owner, threads=2) is None
+    assert dot_function(pt.exp(a).owner, threads=2) is None
+    i = pt.matrix("i", dtype="int64")
+    assert dot_function(pt.dot(i, i).owner, threads=2) is None
+
+
+def test_errors_reach_the_caller():
+    func = dot_function(_node(), threads=2)
+    with pytest.raises(ValueError):
+        func(np.ones((4096, 64)), np.ones((32, 64)))
+
+
+def test_in_a_compiled_function(monkeypatch):
+    """The linker uses the split for a large product; the results equal
+    PyTensor's linker, gradients included."""
+    monkeypatch.setenv("INDRNN_DOT_THREADS", "2")
+    x = pt.matrix("x", dtype="float32")
+    w = pt.matrix("w", dtype="float32")
+    cost = pt.tanh(x @ w).sum()
+    outputs = [x @ w, *pytensor.grad(cost, [x, w])]
+    ours = pytensor.function([x, w], outputs, mode=numba_mode("NUMBA"))
+    theirs = pytensor.function([x, w], outputs, mode="NUMBA")
+    code = ours.vm.jit_fn
+    used = {getattr(code.__globals__[name], "__name__", "")
+            for name in code.__code__.co_names}
+    assert "split_matmul" in used
+    rng = np.random.default_rng(5)
+    values = [rng.normal(size=(1024, 128)).astype("float32"),
+              rng.normal(size=(128, 128)).astype("float32")]
+    for mine, ref in zip(ours(*values), theirs(*values), strict=True):
+        np.testing.assert_array_equal(mine, ref)
