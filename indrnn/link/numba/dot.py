@@ -93,6 +93,17 @@ def dot_threads(environ=None, cpus=None):
     return min(cpus, 4) if single_blas else 1
 
 
+def _forget_pool():
+    # A forked child has the pool object but not its threads: work handed
+    # to it would never run. The child starts a pool of its own.
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _executor(threads):
     global _pool
     with _pool_lock:

@@ -97,3 +97,22 @@ def test_in_a_compiled_function(monkeypatch):
               rng.normal(size=(128, 128)).astype("float32")]
     for mine, ref in zip(ours(*values), theirs(*values), strict=True):
         np.testing.assert_array_equal(mine, ref)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
+def test_forked_child_gets_a_pool_of_its_own():
+    """After a split product in the parent, a forked child's split product
+    must not wait for the parent's pool threads (which it does not have)."""
+    import os
+    import signal
+    func = dot_function(_node(), threads=2)
+    a, b = np.ones((4096, 64)), np.ones((64, 64))
+    func(a, b)  # the parent's pool exists now
+    pid = os.fork()
+    if pid == 0:  # child
+        signal.alarm(20)  # a deadlock ends the child instead of the test
+        ok = bool((func(a, b) == 64).all())
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
