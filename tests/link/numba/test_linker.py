@@ -277,3 +277,33 @@ def test_ptb_training_matches_pytensor_linker(argv, monkeypatch):
             np.testing.assert_allclose(mine, ref, rtol=1e-5, atol=1e-7,
                                        err_msg=name)
     assert noise_driven and noise_driven < len(our_params)
+
+
+def test_indexed_increment_runs_perform_small_and_numba_large(monkeypatch):
+    """``AdvancedIncSubtensor`` (an embedding gradient): ``perform`` for a
+    small update, its Numba code (compiled then) for a large one; both as
+    PyTensor's linker computes them, repeated indices included."""
+    compiled = []
+    original = node_linker._numba_function
+
+    def counting(node):
+        compiled.append(type(node.op).__name__)
+        return original(node)
+
+    monkeypatch.setattr(node_linker, "_numba_function", counting)
+    w = pt.matrix("w", dtype="float32")
+    idx = pt.lvector("idx")
+    g = pt.matrix("g", dtype="float32")
+    out = pt.inc_subtensor(pt.zeros_like(w)[idx], g)
+    ours = pytensor.function([w, idx, g], out, mode=numba_mode("NUMBA"))
+    theirs = pytensor.function([w, idx, g], out, mode="NUMBA")
+    assert "AdvancedIncSubtensor" not in compiled
+    rng = np.random.default_rng(0)
+    limit = node_linker.SIZE_DISPATCHED_OPS[
+        pytensor.tensor.subtensor.AdvancedIncSubtensor][1]
+    for rows in (7, limit):  # 7 x 8 values, then limit x 8
+        values = [np.zeros((50, 8), "float32"),
+                  rng.integers(0, 50, size=rows),
+                  rng.normal(size=(rows, 8)).astype("float32")]
+        np.testing.assert_array_equal(ours(*values), theirs(*values))
+        assert compiled.count("AdvancedIncSubtensor") == (rows > 7)
