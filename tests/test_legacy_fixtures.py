@@ -45,6 +45,7 @@ from indrnn.lasagne.layers import Layer
 from indrnn.indrnn import use_fused_recurrence
 from indrnn.legacy import load_legacy_params
 from indrnn import training
+from indrnn.link.numba.linker import numba_mode
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "legacy_fixtures")
 
@@ -72,8 +73,17 @@ CASE_MODES = [pytest.param(case, variant, id="%s-%s" % (case, variant))
 
 
 def pytensor_mode(variant):
-    """The ``mode`` argument of pytensor.function for a variant."""
-    return None if variant.startswith("numba") else "CVM"
+    """The ``mode`` argument of pytensor.function for a variant.
+
+    "numba" is the default mode as the training functions compile it:
+    PyTensor's Numba rewrites with the linker of
+    :mod:`indrnn.link.numba.linker` (``compile_train_fn`` and
+    ``compile_test_fn`` use it; ``tests/link/numba`` compares it with
+    PyTensor's own Numba linker).
+    """
+    if variant.startswith("numba"):
+        return numba_mode(None)
+    return "CVM"
 
 
 def is_fused(variant):
