@@ -167,7 +167,8 @@ def _entry_point(node):
                                                            node=node)
     memo = None
     if key is not None:
-        memo = (key, tuple(v.type for v in node.inputs),
+        memo = (key, bool(config.numba__fastmath),
+                tuple(v.type for v in node.inputs),
                 tuple(v.type for v in node.outputs))
         if memo in _ENTRY_POINTS:
             return _ENTRY_POINTS[memo]
