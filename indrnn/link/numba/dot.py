@@ -13,7 +13,13 @@ products. Each row of the result is computed by the same BLAS kernel over
 the same inner dimension, so the result is the unsplit product's, bit for
 bit (tested). A product whose left operand is a transposed view (the
 weight gradients, ``X.T @ dY``) is not split: its row blocks are strided
-and took twice as long.
+and took twice as long. Instead the node linker starts it on the pool
+thread (:func:`run_in_background`) as soon as its operands exist and
+goes on with the graph (the input gradient ``dY @ W.T`` among the next
+nodes), waiting for it before its result is read or its operands are
+written over: the two gradient products of a layer took 9.7 ms together
+instead of 15-17 ms one after the other. While such a product runs, no
+product is split.
 
 ``INDRNN_DOT_THREADS`` sets the number of threads (``1`` turns the split
 off); by default it is the number of usable CPUs, at most 4, when BLAS
@@ -28,7 +34,8 @@ from pytensor.tensor.math import Dot
 
 from ..._runtime import BLAS_THREAD_VARS
 
-__all__ = ["dot_function", "dot_threads", "MIN_SPLIT_WORK"]
+__all__ = ["dot_function", "dot_threads", "run_in_background",
+           "MIN_SPLIT_WORK"]
 
 #: Smallest product (multiply-adds) that is split: handing a block to the
 #: pool thread costs some tens of microseconds.
@@ -39,6 +46,10 @@ MIN_ROWS = 64
 
 _pool = None
 _pool_lock = threading.Lock()
+
+#: Products running in the background (:func:`run_in_background`); while
+#: any runs, a product is not split (its blocks would queue behind it).
+_in_background = 0
 
 
 def dot_threads(environ=None, cpus=None):
@@ -96,12 +107,44 @@ def dot_threads(environ=None, cpus=None):
 def _forget_pool():
     # A forked child has the pool object but not its threads: work handed
     # to it would never run. The child starts a pool of its own.
-    global _pool
+    global _pool, _pool_lock, _in_background
     _pool = None
+    _pool_lock = threading.Lock()
+    _in_background = 0
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _finished(_future):
+    global _in_background
+    with _pool_lock:
+        _in_background -= 1
+
+
+def run_in_background(func, *args):
+    """Start ``func(*args)`` on the product threads' pool.
+
+    Parameters
+    ----------
+    func : callable
+        A product that releases the GIL (numpy BLAS).
+    *args
+        Its arguments.
+
+    Returns
+    -------
+    concurrent.futures.Future
+        ``.result()`` gives the product or raises its error.
+    """
+    global _in_background
+    pool = _executor(max(2, dot_threads()))
+    with _pool_lock:
+        _in_background += 1
+    future = pool.submit(func, *args)
+    future.add_done_callback(_finished)
+    return future
 
 
 def _executor(threads):
@@ -151,7 +194,7 @@ def dot_function(node, threads=None):
         cols = b.shape[1]
         parts = min(threads, rows // MIN_ROWS)
         if (parts < 2 or rows * inner * cols < MIN_SPLIT_WORK
-                or a.strides[0] < a.strides[1]):
+                or a.strides[0] < a.strides[1] or _in_background):
             return np.matmul(a, b)
         out = np.empty((rows, cols), dtype=np.result_type(a, b))
         bounds = [rows * i // parts for i in range(parts + 1)]

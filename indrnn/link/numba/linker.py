@@ -28,8 +28,9 @@ PyTensor's Numba mode) from a generated, straight-line Python function:
   (:data:`SIZE_DISPATCHED_OPS`) runs ``perform`` for small inputs and
   its Numba code for large ones.
 
-Large products may be split by rows over threads (:mod:`.dot`) and sums
-over one axis use a kernel of their own (:mod:`.reduce`). Intermediate
+Large products may be split by rows over threads, or run on a pool
+thread while the graph goes on (:mod:`.dot`, :func:`runs_in_background`),
+and sums over one axis use a kernel of their own (:mod:`.reduce`). Intermediate
 arrays are released after their last use, as the graph's function does.
 Results agree with PyTensor's linker to round-off: with Numba's
 ``fastmath`` flags, LLVM may contract or reorder arithmetic across node
@@ -37,8 +38,8 @@ boundaries inside PyTensor's single function, and here each node is
 compiled on its own (a PTB bits-per-character figure differed in its last
 bit). On the seq-MNIST and adding training functions the parameters
 after training steps are the same bit for bit; the cold compile is
-15-17 s instead of 50 s and the step about a tenth shorter (with the
-split products; within 5 % without); calling about 200 nodes from Python
+15-17 s instead of 50 s and the step about 15 % shorter (with the
+products on two threads; within 5 % without); calling about 200 nodes from Python
 costs well under a millisecond per step. An error inside a node names
 that node and its inputs (``raise_with_op``), not the graph's first
 output.
@@ -68,11 +69,12 @@ from pytensor.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape
 from pytensor.tensor.subtensor import (
     AdvancedIncSubtensor, AdvancedSubtensor, IncSubtensor, Subtensor)
 
-from .dot import dot_function
+from .dot import dot_function, run_in_background
 from .reduce import sum_function
 
 __all__ = ["NumbaNodeLinker", "PERFORM_OPS", "SIZE_DISPATCHED_OPS",
-           "graph_function", "numba_mode", "runs_perform"]
+           "graph_function", "numba_mode", "runs_in_background",
+           "runs_perform"]
 
 #: Op classes whose nodes run their ``perform`` instead of Numba code:
 #: they move, view or index data, multiply matrices through BLAS, or check
@@ -242,6 +244,61 @@ def _node_function(node):
     return sum_function(node) or _numba_function(node)
 
 
+def _alias_root(var, roots):
+    """The variable whose memory ``var`` views or was computed in place of
+    (``var`` itself if none), memoised in ``roots``."""
+    chain = []
+    while var not in roots:
+        node = var.owner
+        if node is None:
+            roots[var] = var
+            break
+        position = node.outputs.index(var)
+        aliased = (getattr(node.op, "destroy_map", {}).get(position)
+                   or getattr(node.op, "view_map", {}).get(position))
+        if not aliased:
+            roots[var] = var
+            break
+        chain.append(var)
+        var = node.inputs[aliased[0]]
+    root = roots[var]
+    for link in chain:
+        roots[link] = root
+    return root
+
+
+def _destroyed_roots(node, roots):
+    """The memory (alias roots) ``node`` writes over."""
+    return {_alias_root(node.inputs[j], roots)
+            for positions in getattr(node.op, "destroy_map", {}).values()
+            for j in positions}
+
+
+def runs_in_background(node):
+    """Whether :func:`graph_function` starts ``node`` on a pool thread.
+
+    A matrix product whose left operand is a transposed matrix (the weight
+    gradients ``X.T @ dY``) cannot be split by rows at a profit
+    (:mod:`.dot`); it runs on the products' pool thread while the graph
+    goes on (e.g. with the input gradient ``dY @ W.T``), and is waited for
+    before its result is read or any of its inputs is written over. The
+    product is computed as it would be in the calling thread.
+
+    Parameters
+    ----------
+    node : Apply
+
+    Returns
+    -------
+    bool
+    """
+    if not (isinstance(node.op, Dot) and dot_function(node) is not None):
+        return False
+    left = node.inputs[0].owner
+    return (left is not None and isinstance(left.op, DimShuffle)
+            and tuple(left.op.new_order) == (1, 0))
+
+
 def graph_function(fgraph, order=None):
     """A Python function running ``fgraph`` node by node.
 
@@ -270,7 +327,7 @@ def graph_function(fgraph, order=None):
     """
     order = fgraph.toposort() if order is None else order
     names = {}
-    env = {}
+    env = {"run_in_background": run_in_background}
 
     def name(var):
         if var not in names:
@@ -288,23 +345,77 @@ def graph_function(fgraph, order=None):
     keep = set(fgraph.inputs) | set(fgraph.outputs)
     lines = ["def graph_function(%s):" % ", ".join(arguments)]
     line_nodes = {}
-    for i, node in enumerate(order):
-        func_name = "node%d" % i
-        env[func_name] = _node_function(node)
+    roots = {}
+    pending = {}  # position -> (node, argument names, alias roots read)
+
+    def assigned(node):
         outputs = ", ".join(name(var) for var in node.outputs)
-        if len(node.outputs) > 1:
-            outputs = "(%s,)" % outputs
-        arguments = [name(var) for var in node.inputs]
-        line_nodes[len(lines) + 1] = (node, arguments)
-        lines.append("    %s = %s(%s)" % (outputs, func_name,
-                                         ", ".join(arguments)))
+        return "(%s,)" % outputs if len(node.outputs) > 1 else outputs
+
+    def free(variables, position):
         # Free what no later node reads, as the graph's jitted function
         # would: intermediates of a long sequence are large.
-        dead = sorted({name(var) for var in node.inputs + node.outputs
+        dead = sorted({name(var) for var in variables
                        if var not in keep and not isinstance(var, Constant)
-                       and last_use.get(var, -1) <= i})
+                       and last_use.get(var, -1) <= position})
         if dead:
             lines.append("    del %s" % ", ".join(dead))
+
+    def wait_for(k, position):
+        node, node_arguments, _ = pending.pop(k)
+        line_nodes[len(lines) + 1] = (node, node_arguments)
+        lines.append("    %s = pending%d.result()" % (assigned(node), k))
+        lines.append("    del pending%d" % k)
+        free(node.outputs, position - 1)
+
+    position = {node: i for i, node in enumerate(order)}
+    background = [i for i, node in enumerate(order)
+                  if runs_in_background(node)]
+
+    def start_ready(done):
+        # A background product starts as soon as its inputs exist (a node
+        # that writes over them is ordered after it), so that it overlaps
+        # the nodes before its place in the order too (the input gradient).
+        for k in list(background):
+            node = order[k]
+            if any(var.owner is not None and (position[var.owner] > done
+                                               or position[var.owner]
+                                               in pending)
+                   for var in node.inputs):
+                continue
+            background.remove(k)
+            func_name = "node%d" % k
+            env[func_name] = _node_function(node)
+            node_arguments = [name(var) for var in node.inputs]
+            line_nodes[len(lines) + 1] = (node, node_arguments)
+            lines.append("    pending%d = run_in_background(%s)" % (
+                k, ", ".join([func_name] + node_arguments)))
+            pending[k] = (node, node_arguments,
+                          {_alias_root(var, roots) for var in node.inputs})
+
+    start_ready(-1)
+    for i, node in enumerate(order):
+        if i in pending and pending[i][0] is node:
+            free(node.inputs, i)  # started earlier; its inputs end here
+            continue
+        if i in background:  # an input came from a pending product
+            background.remove(i)
+        written = _destroyed_roots(node, roots)
+        for k in sorted(pending):
+            other = pending[k][0]
+            if (any(var.owner is other for var in node.inputs)
+                    or written & pending[k][2]):
+                wait_for(k, i)
+        func_name = "node%d" % i
+        env[func_name] = _node_function(node)
+        node_arguments = [name(var) for var in node.inputs]
+        line_nodes[len(lines) + 1] = (node, node_arguments)
+        lines.append("    %s = %s(%s)" % (assigned(node), func_name,
+                                         ", ".join(node_arguments)))
+        free(node.inputs + node.outputs, i)
+        start_ready(i)
+    for k in sorted(pending):
+        wait_for(k, len(order))
     returned = [name(var) for var in fgraph.outputs]
     lines.append("    return (%s)" % "".join(r + ", " for r in returned))
     source = "\n".join(lines) + "\n"
