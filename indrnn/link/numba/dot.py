@@ -21,8 +21,8 @@ written over: the two gradient products of a layer took 9.7 ms together
 instead of 15-17 ms one after the other. While such a product runs, no
 product is split.
 
-``INDRNN_DOT_THREADS`` sets the number of threads (``1`` turns the split
-off); by default it is the number of usable CPUs, at most 4, when BLAS
+``INDRNN_DOT_THREADS`` sets the number of threads (``1`` turns both the
+split and the background products off); by default it is the number of usable CPUs, at most 4, when BLAS
 runs on one thread, and 1 otherwise.
 """
 import os
