@@ -117,3 +117,11 @@ assert np.allclose(g_val, expected[:, None, :], rtol=1e-5)
 for n, u_n in enumerate(u.get_value()):
     print("neuron %d: u = %.3f, gradient over %d steps = %.3g"
           % (n, u_n, T - 1, u_n ** (T - 1)))
+
+# --- block 14
+from indrnn.link.numba.linker import graph_source
+from indrnn.training import compile_test_fn
+
+test_fn = compile_test_fn([x], [h[-1].sum()])
+print(graph_source(test_fn))
+assert np.allclose(test_fn(x_val)[0], f(x_val)[-1].sum(), rtol=1e-5)

@@ -73,8 +73,8 @@ from .dot import dot_function, run_in_background
 from .reduce import sum_function
 
 __all__ = ["NumbaNodeLinker", "PERFORM_OPS", "SIZE_DISPATCHED_OPS",
-           "graph_function", "numba_mode", "runs_in_background",
-           "runs_perform"]
+           "graph_function", "graph_source", "numba_mode",
+           "runs_in_background", "runs_perform"]
 
 #: Op classes whose nodes run their ``perform`` instead of Numba code:
 #: they move, view or index data, multiply matrices through BLAS, or check
@@ -427,6 +427,47 @@ def graph_function(fgraph, order=None):
     func = env["graph_function"]
     func.line_nodes = line_nodes
     return func
+
+
+def graph_source(function):
+    """The Python program a function compiled by the node linker runs.
+
+    Parameters
+    ----------
+    function : pytensor.compile.function.types.Function
+        Compiled with :class:`NumbaNodeLinker` (e.g. by
+        :func:`indrnn.training.compile_train_fn` in the default mode).
+
+    Returns
+    -------
+    str
+        The generated source: one line per node (``vK = nodeK(...)``, or
+        ``pendingK = run_in_background(...)`` and a later
+        ``.result()`` for a product on the pool thread) and ``del`` lines
+        where intermediates are freed.
+
+    Raises
+    ------
+    TypeError
+        If ``function`` was not linked by :class:`NumbaNodeLinker`.
+
+    Examples
+    --------
+    >>> import pytensor, pytensor.tensor as pt
+    >>> x = pt.vector("x", dtype="float64")
+    >>> f = pytensor.function([x], pt.exp(x).sum(), mode=numba_mode("NUMBA"))
+    >>> print(graph_source(f).splitlines()[0])
+    def graph_function(v0):
+    """
+    linker = getattr(getattr(function, "maker", None), "linker", None)
+    program = getattr(getattr(function, "vm", None), "jit_fn", None)
+    if not isinstance(linker, NumbaNodeLinker) or program is None:
+        raise TypeError(
+            "graph_source needs a function compiled with NumbaNodeLinker "
+            "(compile_train_fn/compile_test_fn in the default Numba mode, "
+            "or mode=numba_mode('NUMBA')); got a function linked by %s"
+            % type(linker).__name__)
+    return "".join(linecache.getlines(program.__code__.co_filename))
 
 
 def _failed_node(func, trace):

@@ -307,3 +307,17 @@ def test_indexed_increment_runs_perform_small_and_numba_large(monkeypatch):
                   rng.normal(size=(rows, 8)).astype("float32")]
         np.testing.assert_array_equal(ours(*values), theirs(*values))
         assert compiled.count("AdvancedIncSubtensor") == (rows > 7)
+
+
+def test_graph_source_shows_the_program():
+    from indrnn.link.numba.linker import graph_source
+    x = pt.vector("x", dtype="float64")
+    ours = pytensor.function([x], pt.exp(x).sum() * x.shape[0],
+                             mode=numba_mode("NUMBA"))
+    source = graph_source(ours)
+    assert source.startswith("def graph_function(v0):")
+    n_nodes = len(ours.maker.fgraph.apply_nodes)
+    assert source.count(" = node") == n_nodes
+    theirs = pytensor.function([x], pt.exp(x).sum(), mode="NUMBA")
+    with pytest.raises(TypeError, match="NumbaNodeLinker"):
+        graph_source(theirs)
