@@ -34,8 +34,8 @@ from pytensor.tensor.math import Dot
 
 from ..._runtime import BLAS_THREAD_VARS
 
-__all__ = ["dot_function", "dot_threads", "run_in_background",
-           "MIN_SPLIT_WORK"]
+__all__ = ["dot_function", "dot_threads", "is_float_matrix_product",
+           "run_in_background", "MIN_SPLIT_WORK"]
 
 #: Smallest product (multiply-adds) that is split: handing a block to the
 #: pool thread costs some tens of microseconds.
@@ -156,6 +156,28 @@ def _executor(threads):
         return _pool
 
 
+def is_float_matrix_product(node):
+    """Whether ``node`` is a ``Dot`` of two float matrices whose output
+    dtype is numpy's for the inputs (what :func:`dot_function` handles).
+
+    Parameters
+    ----------
+    node : Apply
+
+    Returns
+    -------
+    bool
+    """
+    if not isinstance(node.op, Dot):
+        return False
+    a_var, b_var = node.inputs
+    out_dtype = np.dtype(node.outputs[0].type.dtype)
+    return ((a_var.type.ndim, b_var.type.ndim) == (2, 2)
+            and out_dtype.kind == "f"
+            and np.result_type(a_var.type.dtype,
+                               b_var.type.dtype) == out_dtype)
+
+
 def dot_function(node, threads=None):
     """``f(a, b)`` computing ``node`` (a ``Dot`` of matrices), rows split.
 
@@ -181,12 +203,7 @@ def dot_function(node, threads=None):
     True
     """
     threads = dot_threads() if threads is None else threads
-    if threads < 2 or not isinstance(node.op, Dot):
-        return None
-    a_var, b_var = node.inputs
-    out_dtype = np.dtype(node.outputs[0].type.dtype)
-    if (a_var.type.ndim, b_var.type.ndim) != (2, 2) or out_dtype.kind != "f" \
-            or np.result_type(a_var.type.dtype, b_var.type.dtype) != out_dtype:
+    if threads < 2 or not is_float_matrix_product(node):
         return None
 
     def split_matmul(a, b):

@@ -51,6 +51,7 @@ import types
 from itertools import count
 
 import numpy as np
+from pytensor.compile.aliasing import alias_root
 from pytensor.configdefaults import config
 from pytensor.graph.basic import Constant
 from pytensor.link.basic import JITLinker
@@ -69,7 +70,8 @@ from pytensor.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape
 from pytensor.tensor.subtensor import (
     AdvancedIncSubtensor, AdvancedSubtensor, IncSubtensor, Subtensor)
 
-from .dot import dot_function, run_in_background
+from .dot import (dot_function, dot_threads, is_float_matrix_product,
+                  run_in_background)
 from .reduce import sum_function
 
 __all__ = ["NumbaNodeLinker", "PERFORM_OPS", "SIZE_DISPATCHED_OPS",
@@ -244,34 +246,14 @@ def _node_function(node):
     return sum_function(node) or _numba_function(node)
 
 
-def _alias_root(var, roots):
-    """The variable whose memory ``var`` views or was computed in place of
-    (``var`` itself if none), memoised in ``roots``."""
-    chain = []
-    while var not in roots:
-        node = var.owner
-        if node is None:
-            roots[var] = var
-            break
-        position = node.outputs.index(var)
-        aliased = (getattr(node.op, "destroy_map", {}).get(position)
-                   or getattr(node.op, "view_map", {}).get(position))
-        if not aliased:
-            roots[var] = var
-            break
-        chain.append(var)
-        var = node.inputs[aliased[0]]
-    root = roots[var]
-    for link in chain:
-        roots[link] = root
-    return root
-
-
-def _destroyed_roots(node, roots):
-    """The memory (alias roots) ``node`` writes over."""
-    return {_alias_root(node.inputs[j], roots)
-            for positions in getattr(node.op, "destroy_map", {}).values()
-            for j in positions}
+def _memory_of(variables):
+    """The memory ``variables`` live in: their alias roots (what they view
+    or were computed in place of, ``alias_root``), or None when one of
+    them views several inputs and its memory is not known."""
+    try:
+        return {alias_root(var) for var in variables}
+    except NotImplementedError:
+        return None
 
 
 def runs_in_background(node):
@@ -292,7 +274,7 @@ def runs_in_background(node):
     -------
     bool
     """
-    if not (isinstance(node.op, Dot) and dot_function(node) is not None):
+    if dot_threads() < 2 or not is_float_matrix_product(node):
         return False
     left = node.inputs[0].owner
     return (left is not None and isinstance(left.op, DimShuffle)
@@ -345,8 +327,7 @@ def graph_function(fgraph, order=None):
     keep = set(fgraph.inputs) | set(fgraph.outputs)
     lines = ["def graph_function(%s):" % ", ".join(arguments)]
     line_nodes = {}
-    roots = {}
-    pending = {}  # position -> (node, argument names, alias roots read)
+    pending = {}  # position -> (node, argument names, memory read)
 
     def assigned(node):
         outputs = ", ".join(name(var) for var in node.outputs)
@@ -384,14 +365,16 @@ def graph_function(fgraph, order=None):
                    for var in node.inputs):
                 continue
             background.remove(k)
+            read = _memory_of(node.inputs)
+            if read is None:  # unknown memory: run it in its place
+                continue
             func_name = "node%d" % k
             env[func_name] = _node_function(node)
             node_arguments = [name(var) for var in node.inputs]
             line_nodes[len(lines) + 1] = (node, node_arguments)
             lines.append("    pending%d = run_in_background(%s)" % (
                 k, ", ".join([func_name] + node_arguments)))
-            pending[k] = (node, node_arguments,
-                          {_alias_root(var, roots) for var in node.inputs})
+            pending[k] = (node, node_arguments, read)
 
     start_ready(-1)
     for i, node in enumerate(order):
@@ -400,11 +383,14 @@ def graph_function(fgraph, order=None):
             continue
         if i in background:  # an input came from a pending product
             background.remove(i)
-        written = _destroyed_roots(node, roots)
+        written = _memory_of(
+            node.inputs[j]
+            for positions in getattr(node.op, "destroy_map", {}).values()
+            for j in positions)
         for k in sorted(pending):
             other = pending[k][0]
-            if (any(var.owner is other for var in node.inputs)
-                    or written & pending[k][2]):
+            if (written is None or written & pending[k][2]
+                    or any(var.owner is other for var in node.inputs)):
                 wait_for(k, i)
         func_name = "node%d" % i
         env[func_name] = _node_function(node)

@@ -13,6 +13,8 @@ output dtype. PyTensor's code, compiled with ``fastmath``, may reassociate
 the additions, so the two agree to round-off of the accumulator dtype,
 not always bit for bit.
 """
+import math
+
 import numba
 import numpy as np
 from pytensor.scalar.basic import Add
@@ -70,8 +72,8 @@ def sum_function(node):
 
     def sum_over_axis(x):
         shape = x.shape
-        outer = int(np.prod(shape[:axis], dtype=np.int64))
-        inner = int(np.prod(shape[axis + 1:], dtype=np.int64))
+        outer = math.prod(shape[:axis])
+        inner = math.prod(shape[axis + 1:])
         out = np.zeros((outer, inner), dtype=acc_dtype)
         _sum_middle_axis(x.reshape(outer, shape[axis], inner), out)
         return out.reshape(shape[:axis] + shape[axis + 1:]).astype(
