@@ -50,18 +50,9 @@ from pytensor.link.c.op import COp
 from pytensor.scalar import upcast
 
 from ..link.c import batchnorm as _c_impl
+from .recurrence import _as_float_tensor as _as_float
 
 __all__ = ["BatchNormTrain", "BatchNormTrainGrad", "batch_norm_train"]
-
-
-def _as_float(value, ndim, dtype, what):
-    var = pt.as_tensor_variable(value)
-    if var.ndim != ndim:
-        raise TypeError("%s must have %d dimensions, got %d"
-                        % (what, ndim, var.ndim))
-    if var.dtype != dtype:
-        var = pt.cast(var, dtype)
-    return var
 
 
 class _BatchNormOpBase(COp):
