@@ -1,9 +1,10 @@
-"""Run an experiment in a subprocess and interrupt it with SIGINT.
+"""Run an experiment in a subprocess, interrupt it with SIGINT, resume it.
 
-Shared by the experiments' SIGINT tests: the run is started with
-``python -m <module>``, and once a line of its log file matches, SIGINT is
-sent; the experiment must finish the step, write a checkpoint and print
-the message :data:`MESSAGE` matches.
+Shared by the experiments' SIGINT and resume tests: the run is started
+with ``python -m <module>``, and once a line of its log file matches,
+SIGINT is sent; the experiment must finish the step, write a checkpoint
+and print the message :data:`MESSAGE` matches. :func:`resume` runs the
+printed command; :func:`assert_same_arrays` compares two runs' outputs.
 """
 import os
 import re
@@ -11,6 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+
+import numpy as np
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -69,3 +72,29 @@ def interrupt(module, argv, log, ready, timeout=100):
     m = MESSAGE.search(stdout)
     assert m, stdout
     return int(m.group(1)), m.group(2), m.group(3), stdout
+
+
+def resume(command, checkpoint, step, max_steps, timeout=200):
+    """Run the printed resume ``command`` to ``--max_steps max_steps``;
+    check that it succeeds and says it resumed from ``checkpoint`` at
+    ``step``.
+
+    Returns
+    -------
+    subprocess.CompletedProcess
+    """
+    proc = subprocess.run(command + ["--max_steps", str(max_steps)],
+                          cwd=REPO_ROOT, env=subprocess_env(),
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr
+    assert "resumed from %s at step %d" % (checkpoint, step) in proc.stdout
+    return proc
+
+
+def assert_same_arrays(a, b):
+    """Two mappings of arrays (``np.load`` of an ``.npz``, checkpoint
+    contents) hold the same names and equal arrays, bit for bit."""
+    assert sorted(a) == sorted(b)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+

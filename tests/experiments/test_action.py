@@ -26,7 +26,7 @@ from indrnn.data import ntu_convert
 from indrnn.data.ntu_synthetic import write_synthetic_skeletons
 from indrnn.lasagne.layers import get_all_params
 from indrnn.legacy import load_legacy_params
-from sigint_run import interrupt, subprocess_env
+from sigint_run import assert_same_arrays, interrupt, resume
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -330,9 +330,7 @@ def test_resume_gives_bit_identical_results(synthetic_data, tmp_path,
                               str(tmp_path / 'b'), '--resume', resume]) == 0
     with np.load(tmp_path / 'a' / 'action_indrnn.npz') as a, \
             np.load(tmp_path / 'b' / 'action_indrnn.npz') as b:
-        assert sorted(a.files) == sorted(b.files)
-        for key in a.files:
-            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+        assert_same_arrays(a, b)
     files = [tmp_path / run / ckpts / 'checkpoint-step00000025.h5'
              for run in 'ab']
     contents = []
@@ -343,9 +341,7 @@ def test_resume_gives_bit_identical_results(synthetic_data, tmp_path,
                          if isinstance(obj, h5py.Dataset) else None)
             contents.append((arrays, json.loads(str(f.attrs['state_json']))))
     (a, sa), (b, sb) = contents
-    assert sorted(a) == sorted(b)
-    for key in a:
-        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    assert_same_arrays(a, b)
     # The best parameters are in the arrays slot (compared above), one
     # dataset per parameter, as the network's.
     best = sorted(k for k in a if k.startswith('arrays/best_params/'))
@@ -450,20 +446,13 @@ def test_sigint_writes_a_checkpoint_and_the_printed_command_resumes(
 
     # The printed command, run past the next evaluation.
     final = step + 12
-    proc = subprocess.run(command + ['--max_steps', str(final)],
-                          cwd=REPO_ROOT, env=subprocess_env(),
-                          capture_output=True,
-                          text=True, timeout=200)
-    assert proc.returncode == 0, proc.stderr
-    assert 'resumed from %s at step %d' % (path, step) in proc.stdout
+    resume(command, path, step, final)
     with pytensor.config.change_flags(mode='FAST_COMPILE'):
         assert action.main(argv + ['--out', str(tmp_path / 'b'),
                                    '--max_steps', str(final)]) == 0
     with np.load(out / 'action_indrnn.npz') as a, \
             np.load(tmp_path / 'b' / 'action_indrnn.npz') as b:
-        assert sorted(a.files) == sorted(b.files)
-        for key in a.files:
-            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+        assert_same_arrays(a, b)
     summaries = [json.loads((tmp_path / run / 'action_indrnn.json')
                             .read_text()) for run in 'ab']
     evals = [[{k: v for k, v in r.items() if k != 'time'} for r in s['evals']]

@@ -17,7 +17,7 @@ import indrnn.lasagne as lasagne
 from experiments import adding
 from indrnn.lasagne.layers import get_all_params
 from indrnn.legacy import load_legacy_params
-from sigint_run import interrupt
+from sigint_run import assert_same_arrays, interrupt
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -277,17 +277,15 @@ def test_resume_gives_bit_identical_parameters(tmp_path, monkeypatch):
                                    '--resume', resume]) == 0
     with np.load(tmp_path / 'a' / 'indrnn10.npz') as a, \
             np.load(tmp_path / 'b' / 'indrnn10.npz') as b:
-        assert sorted(a.files) == sorted(b.files) and len(a.files) == 10
-        for key in a.files:
-            np.testing.assert_array_equal(a[key], b[key])
+        assert len(a.files) == 10
+        assert_same_arrays(a, b)
     # Everything else too: Adam's state and the data generator's.
     a = _checkpoint_arrays(tmp_path / 'a' / ckpts /
                            'checkpoint-step00000010.h5')
     b = _checkpoint_arrays(tmp_path / 'b' / ckpts /
                            'checkpoint-step00000010.h5')
-    assert sorted(a) == sorted(b) and any(k.startswith('state/') for k in a)
-    for key in a:
-        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    assert_same_arrays(a, b)
+    assert any(k.startswith('state/') for k in a)
     # The reports after the resume repeat the uninterrupted run's: the one
     # at step 8 averages steps 5-8, across the interruption.
     lines = [re.findall(r'^step (?:8|10) lr .*test_mse \S+', (tmp_path / d /

@@ -26,7 +26,7 @@ from experiments import pixelmnist
 from indrnn.data import mnist
 from indrnn.lasagne.layers import get_all_params
 from indrnn.legacy import load_legacy_params
-from sigint_run import interrupt, subprocess_env
+from sigint_run import assert_same_arrays, interrupt, resume
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -280,18 +280,14 @@ def test_resume_gives_bit_identical_parameters(data, tmp_path, monkeypatch):
     name = 'MNIST_indrnn_residual'
     with np.load(tmp_path / 'a' / (name + '.npz')) as a, \
             np.load(tmp_path / 'b' / (name + '.npz')) as b:
-        assert sorted(a.files) == sorted(b.files)
-        for key in a.files:
-            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+        assert_same_arrays(a, b)
     a, state_a = _checkpoint_contents(
         tmp_path / 'a' / ckpts / 'checkpoint-step00000010.h5')
     b, state_b = _checkpoint_contents(
         tmp_path / 'b' / ckpts / 'checkpoint-step00000010.h5')
     # Adam's moments and the dropout counter are in 'state/'.
-    assert sorted(a) == sorted(b)
+    assert_same_arrays(a, b)
     assert sum(k.startswith('state/') for k in a) > 3
-    for key in a:
-        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
     sa, sb = state_a['schedule'], state_b['schedule']
     for key in ('train', 'test_order', 'permutation', 'next_decay', 'seed'):
         assert sa[key] == sb[key], key
@@ -386,17 +382,10 @@ def test_sigint_writes_a_checkpoint_and_the_printed_command_resumes(
 
     # The printed command, run to a few steps past the interruption.
     final = step + 3
-    proc = subprocess.run(command + ['--max_steps', str(final)],
-                          cwd=REPO_ROOT, env=subprocess_env(),
-                          capture_output=True,
-                          text=True, timeout=200)
-    assert proc.returncode == 0, proc.stderr
-    assert 'resumed from %s at step %d' % (path, step) in proc.stdout
+    resume(command, path, step, final)
     with pytensor.config.change_flags(mode='FAST_COMPILE'):
         assert pixelmnist.main(argv + ['--out', str(tmp_path / 'b'),
                                        '--max_steps', str(final)]) == 0
     with np.load(out / 'MNIST_indrnn.npz') as a, \
             np.load(tmp_path / 'b' / 'MNIST_indrnn.npz') as b:
-        assert sorted(a.files) == sorted(b.files)
-        for key in a.files:
-            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+        assert_same_arrays(a, b)
