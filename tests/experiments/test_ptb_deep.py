@@ -25,6 +25,7 @@ from indrnn.batchnorm_step_timefirst import BatchNorm_step_timefirst_Layer
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.lasagne.layers import get_all_layers, get_all_params
 from indrnn.legacy import load_legacy_params
+from lm_checks import halves_equal_whole, randomize_short_and_long
 
 MODE = "FAST_COMPILE"
 VOCAB = 50
@@ -207,32 +208,16 @@ def test_state_carry_equals_the_concatenated_sequence(case):
     assert short.sum_units == long_.sum_units == sum_units
     # Random parameters, the long network's BN averages being the short
     # one's repeated in time.
-    params_short = get_all_params(short.net['out'])
-    params_long = get_all_params(long_.net['out'])
-    assert len(params_short) == len(params_long)
-    for p, q in zip(params_short, params_long):
-        low, high = {'hidden_to_hidden.W': (0.5, 1.0),
-                     'inv_std': (0.5, 1.5)}.get(p.name, (-0.5, 0.5))
-        value = rng.uniform(low, high, p.get_value().shape).astype(p.dtype)
-        p.set_value(value)
-        if p.name in ('mean', 'inv_std'):
-            assert value.shape[0] == T  # frame-wise: one row per step
-            value = np.concatenate([value, value], axis=0)
-        q.set_value(value)
+    assert (len(get_all_params(short.net['out']))
+            == len(get_all_params(long_.net['out'])))
+    randomize_short_and_long(short, long_, rng, frames=T)
     x = rng.randint(VOCAB, size=(batch, 2 * T)).astype(np.int32)
     y = rng.randint(VOCAB, size=(batch, 2 * T)).astype(np.int32)
     h0 = rng.uniform(0, 1, (batch, sum_units)).astype(np.float32)
     for name in ("test_fn", "bn_test_fn"):
         f_short, f_long = getattr(short, name), getattr(long_, name)
-        _, bpc1, h1 = f_short(x[:, :T], y[:, :T], h0)
-        _, bpc2, h2 = f_short(x[:, T:], y[:, T:], h1)
-        _, bpc, h = f_long(x, y, h0)
-        np.testing.assert_allclose(h2, h, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose((bpc1 + bpc2) / 2, bpc, rtol=1e-5)
         # The carried state matters ...
-        _, bpc2_zero, h2_zero = f_short(x[:, T:], y[:, T:],
-                                        np.zeros_like(h1))
-        assert abs(bpc2_zero - bpc2) > 1e-4
+        h1, h2, _ = halves_equal_whole(f_short, f_long, x, y, h0, T)
         # ... and its layout is net['recurrent']'s: changing one layer's
         # slice changes that layer's last state but none of the layers
         # before it (which do not depend on it). Raised by different
