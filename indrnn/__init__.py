@@ -23,6 +23,11 @@ from ._runtime import configure_malloc as _configure_malloc
 from ._runtime import configure_threads as _configure_threads
 
 _configure_threads()
+# Same seed, same bits, whether this process compiled its functions or
+# loaded them from the disk cache (see configure_fastmath).
+from ._runtime import configure_fastmath as _configure_fastmath
+
+_configure_fastmath()
 # Keep freed memory in the process: a training step reuses it every call.
 _configure_malloc()
 

@@ -28,6 +28,7 @@ import os
 import sys
 
 __all__ = ["ThreadSettings", "configure_threads", "BLAS_THREAD_VARS",
+           "configure_fastmath", "FASTMATH_FLAG",
            "configure_malloc", "MALLOC_VARS"]
 
 _log = logging.getLogger(__name__)
@@ -231,3 +232,68 @@ def configure_malloc(environ=None):
                 (_M_TRIM_THRESHOLD, 2 ** 31 - 1),
                 (_M_TOP_PAD, 2 ** 29))
     return all(mallopt(param, value) == 1 for param, value in settings)
+
+
+#: PyTensor's flag for Numba's ``fastmath`` (its default is on).
+FASTMATH_FLAG = "numba__fastmath"
+
+
+def _flag_names(pytensor_flags):
+    return {item.split("=", 1)[0].strip()
+            for item in pytensor_flags.split(",") if item.strip()}
+
+
+def configure_fastmath(environ=None, config=None):
+    """Turn Numba's ``fastmath`` off unless ``PYTENSOR_FLAGS`` sets it.
+
+    With ``fastmath`` (PyTensor's default) LLVM may reassociate float
+    arithmetic, and a function compiled in this process then computes
+    other bits than the same function loaded from Numba's disk cache by the
+    next one: Numba merges the separately compiled copy of a callee into
+    the caller by symbol name, while the cached caller carries its own,
+    re-optimised copy. A first (cold) run of a configuration and every
+    later (warm) run then differ, and so does a run resumed after it
+    (issue 19: 17 of 17 parameter arrays after 100 char-PTB steps).
+    Without ``fastmath`` no copy may change the arithmetic, so a cold and
+    a warm run give the same bits; the training step is as fast within
+    the noise of ``benchmarks/training_step.py`` (``benchmarks/README.md``).
+    The original Theano code did not use fast-math either.
+
+    ``PYTENSOR_FLAGS=numba__fastmath=True`` keeps PyTensor's default (and
+    gives up that promise). Called by ``indrnn/__init__.py`` after the
+    thread defaults (it imports PyTensor); it sets ``pytensor.config``,
+    not the environment, so child processes still see the user's own
+    ``PYTENSOR_FLAGS`` (or none, which a ``THEANO_FLAGS`` translation
+    needs). The Numba functions read the flag when they are compiled.
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        The environment to read; ``os.environ`` by default.
+    config : object, optional
+        What to set ``numba__fastmath`` on; ``pytensor.config`` by default.
+
+    Returns
+    -------
+    bool
+        Whether this call turned ``fastmath`` off (False when the user's
+        ``PYTENSOR_FLAGS`` names the flag).
+
+    Examples
+    --------
+    >>> import types
+    >>> config = types.SimpleNamespace(numba__fastmath=True)
+    >>> configure_fastmath({"PYTENSOR_FLAGS": "floatX=float32"}, config)
+    True
+    >>> config.numba__fastmath
+    False
+    >>> configure_fastmath({"PYTENSOR_FLAGS": "numba__fastmath=True"}, config)
+    False
+    """
+    environ = os.environ if environ is None else environ
+    if FASTMATH_FLAG in _flag_names(environ.get("PYTENSOR_FLAGS", "")):
+        return False
+    if config is None:
+        from pytensor import config
+    config.numba__fastmath = False
+    return True

@@ -216,3 +216,25 @@ def test_configure_malloc_applies_on_glibc(monkeypatch):
     # and on the real C library of this machine it succeeds too
     monkeypatch.undo()
     assert configure_malloc({}) is True
+
+
+@pytest.mark.parametrize("order", ["indrnn first", "pytensor first"])
+@pytest.mark.parametrize("flags, expected", [
+    (None, False), ("floatX=float32", False),
+    ("numba__fastmath=True", True), ("floatX=float64, numba__fastmath=True",
+                                     True)])
+def test_fastmath_is_off_unless_the_user_sets_it(order, flags, expected):
+    """``import indrnn`` turns Numba's fastmath off (whatever the import
+    order) unless PYTENSOR_FLAGS names it, and leaves the environment of
+    child processes alone."""
+    imports = ("import indrnn, pytensor" if order == "indrnn first"
+               else "import pytensor, indrnn")
+    code = (imports + "; import os; print(pytensor.config.numba__fastmath,"
+            " os.environ.get('PYTENSOR_FLAGS'))")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTENSOR_FLAGS", "THEANO_FLAGS")}
+    if flags is not None:
+        env["PYTENSOR_FLAGS"] = flags
+    out = subprocess.run([sys.executable, "-c", code], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "%s %s" % (expected, flags)

@@ -9,21 +9,38 @@ calling thread and a pool thread, each calling single-threaded BLAS on its
 block: the seq-MNIST input projections and their input gradients
 (25088 x 128 by 128 x 128) take 4.1 and 5.1 ms instead of 7.9 and 7.5 ms
 on the 2-CPU machine, and the pool thread sleeps, not spins, between
-products. Each row of the result is computed by the same BLAS kernel over
-the same inner dimension, so the result is the unsplit product's, bit for
-bit (tested). A product whose left operand is a transposed view (the
+products. A product whose left operand is a transposed view (the
 weight gradients, ``X.T @ dY``) is not split: its row blocks are strided
 and took twice as long. Instead the node linker starts it on the pool
 thread (:func:`run_in_background`) as soon as its operands exist and
 goes on with the graph (the input gradient ``dY @ W.T`` among the next
 nodes), waiting for it before its result is read or its operands are
 written over: the two gradient products of a layer took 9.7 ms together
-instead of 15-17 ms one after the other. While such a product runs, no
-product is split.
+instead of 15-17 ms one after the other.
+
+What the split promises:
+
+* the same bits on every call with the same operands, in every process
+  on the machine (so a rerun and a resumed run repeat a run exactly):
+  whether a product is split, and where, follows from the shapes, the
+  layout and the generated program alone, never from timing (the linker
+  decides when it generates the program that no product is split while a
+  background product may run; the block bounds follow from the rows);
+* equal to the unsplit product to round-off; bit for bit on the machines
+  measured (Intel Xeon, AMD EPYC: ``benchmarks/split_products.py`` prints
+  it for the machine at hand), but OpenBLAS does not promise it: each row
+  block is computed by the same BLAS routine over the same inner
+  dimension, yet OpenBLAS may pick another kernel for another number of
+  rows.
+
+Neither the split nor the unsplit product is bit for bit the product of
+PyTensor's own Numba linker, which calls BLAS through Numba's binding
+rather than numpy: on an AMD EPYC machine the float32 weight gradient
+``x.T @ dY`` differed by a few ulps (up to 1.5e-5), float64 by 1e-12.
 
 ``INDRNN_DOT_THREADS`` sets the number of threads (``1`` turns both the
-split and the background products off); by default it is the number of usable CPUs, at most 4, when BLAS
-runs on one thread, and 1 otherwise.
+split and the background products off); by default it is the number of
+usable CPUs, at most 4, when BLAS runs on one thread, and 1 otherwise.
 """
 import os
 import threading
@@ -46,10 +63,6 @@ MIN_ROWS = 64
 
 _pool = None
 _pool_lock = threading.Lock()
-
-#: Products running in the background (:func:`run_in_background`); while
-#: any runs, a product is not split (its blocks would queue behind it).
-_in_background = 0
 
 
 def dot_threads(environ=None, cpus=None):
@@ -107,20 +120,13 @@ def dot_threads(environ=None, cpus=None):
 def _forget_pool():
     # A forked child has the pool object but not its threads: work handed
     # to it would never run. The child starts a pool of its own.
-    global _pool, _pool_lock, _in_background
+    global _pool, _pool_lock
     _pool = None
     _pool_lock = threading.Lock()
-    _in_background = 0
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
-
-
-def _finished(_future):
-    global _in_background
-    with _pool_lock:
-        _in_background -= 1
 
 
 def run_in_background(func, *args):
@@ -138,13 +144,7 @@ def run_in_background(func, *args):
     concurrent.futures.Future
         ``.result()`` gives the product or raises its error.
     """
-    global _in_background
-    pool = _executor(max(2, dot_threads()))
-    with _pool_lock:
-        _in_background += 1
-    future = pool.submit(func, *args)
-    future.add_done_callback(_finished)
-    return future
+    return _executor(max(2, dot_threads())).submit(func, *args)
 
 
 def _executor(threads):
@@ -211,7 +211,7 @@ def dot_function(node, threads=None):
         cols = b.shape[1]
         parts = min(threads, rows // MIN_ROWS)
         if (parts < 2 or rows * inner * cols < MIN_SPLIT_WORK
-                or a.strides[0] < a.strides[1] or _in_background):
+                or a.strides[0] < a.strides[1]):
             return np.matmul(a, b)
         out = np.empty((rows, cols), dtype=np.result_type(a, b))
         bounds = [rows * i // parts for i in range(parts + 1)]

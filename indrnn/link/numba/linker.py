@@ -32,15 +32,19 @@ Large products may be split by rows over threads, or run on a pool
 thread while the graph goes on (:mod:`.dot`, :func:`runs_in_background`),
 and sums over one axis use a kernel of their own (:mod:`.reduce`). Intermediate
 arrays are released after their last use, as the graph's function does.
-Results agree with PyTensor's linker to round-off: with Numba's
-``fastmath`` flags, LLVM may contract or reorder arithmetic across node
-boundaries inside PyTensor's single function, and here each node is
-compiled on its own (a PTB bits-per-character figure differed in its last
-bit). On the seq-MNIST and adding training functions the parameters
-after training steps are the same bit for bit; the cold compile is
-15-17 s instead of 50 s and the step about 15 % shorter (with the
-products on two threads; within 5 % without); calling about 200 nodes from Python
-costs well under a millisecond per step. An error inside a node names
+
+What the results promise: the same bits on every call and in every
+process on one machine, whether the process compiled the nodes or loaded
+them from the disk cache (with Numba's ``fastmath`` off, as
+:func:`indrnn._runtime.configure_fastmath` sets it; tested on every
+experiment in ``tests/experiments/test_same_seed.py``), and PyTensor's
+linker's results to round-off, not bit for bit: the matrix products run
+through numpy's BLAS, PyTensor's through Numba's binding, and on some CPUs
+(an AMD EPYC machine) the two round a transposed product differently; the
+one-axis sums add in another order. The cold compile is 15-17 s instead
+of 50 s and the step about 15 % shorter (with the products on two
+threads; within 5 % without); calling about 200 nodes from Python costs
+well under a millisecond per step. An error inside a node names
 that node and its inputs (``raise_with_op``), not the graph's first
 output.
 """
@@ -235,11 +239,11 @@ def _size_dispatched_function(node, position, limit):
     return by_size
 
 
-def _node_function(node):
-    """How the node runs: ``perform`` (a matrix product possibly split over
-    threads), by input size, a one-axis sum or its Numba code."""
+def _node_function(node, may_split=True):
+    """How the node runs: ``perform`` (a matrix product split over threads
+    if ``may_split``), by input size, a one-axis sum or its Numba code."""
     if runs_perform(node.op):
-        return dot_function(node) or _perform_function(node)
+        return (may_split and dot_function(node)) or _perform_function(node)
     if type(node.op) in SIZE_DISPATCHED_OPS:
         return _size_dispatched_function(node,
                                          *SIZE_DISPATCHED_OPS[type(node.op)])
@@ -393,7 +397,10 @@ def graph_function(fgraph, order=None):
                     or any(var.owner is other for var in node.inputs)):
                 wait_for(k, i)
         func_name = "node%d" % i
-        env[func_name] = _node_function(node)
+        # No split while a background product may hold the pool thread
+        # (its blocks would queue behind it). Decided here, once, so that
+        # whether a product is split never depends on timing.
+        env[func_name] = _node_function(node, may_split=not pending)
         node_arguments = [name(var) for var in node.inputs]
         line_nodes[len(lines) + 1] = (node, node_arguments)
         lines.append("    %s = %s(%s)" % (assigned(node), func_name,

@@ -1,7 +1,11 @@
 """indrnn.link.numba.dot: matrix products split by rows over threads.
 
-The split product must be numpy's product (bit for bit: each row is the
-same BLAS computation), for every layout and shape it takes or declines.
+What the module promises (its docstring): the same bits on every call, and
+numpy's unsplit product to round-off, for every layout and shape it takes
+or declines. Bit-identity with the unsplit product holds on the machines
+measured but OpenBLAS does not promise it, so it is printed by
+``benchmarks/split_products.py``, not asserted; products it declines are
+numpy's own call and so numpy's bits.
 """
 import numpy as np
 import pytensor
@@ -18,6 +22,13 @@ def _node(dtype="float64"):
     return pt.dot(a, b).owner
 
 
+def assert_round_off(got, expected):
+    """``got`` equals ``expected`` to the round-off of a sum of 128..4096
+    products: a few of the float's epsilon times the largest magnitude."""
+    scale = np.finfo(expected.dtype).eps * max(np.abs(expected).max(), 1)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=64 * scale)
+
+
 def test_threads_from_environment():
     assert dot_threads({"OPENBLAS_NUM_THREADS": "1"}, cpus=2) == 2
     assert dot_threads({"OMP_NUM_THREADS": "1"}, cpus=64) == 4
@@ -31,7 +42,7 @@ def test_threads_from_environment():
 
 @pytest.mark.parametrize("threads", [2, 3, 4])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_split_product_is_numpys_bit_for_bit(threads, dtype):
+def test_split_product_is_numpys_and_repeats_its_bits(threads, dtype):
     rng = np.random.default_rng(threads)
     func = dot_function(_node(dtype), threads=threads)
     assert func is not None
@@ -43,7 +54,9 @@ def test_split_product_is_numpys_bit_for_bit(threads, dtype):
     for b in (w, np.ascontiguousarray(w.T).T, w[:, ::2]):
         got = func(a, b)
         assert got.dtype == np.dtype(dtype) and got.flags.c_contiguous
-        np.testing.assert_array_equal(got, np.matmul(a, b))
+        assert_round_off(got, np.matmul(a, b))
+        for _ in range(3):
+            np.testing.assert_array_equal(func(a, b), got)
 
 
 def test_products_it_does_not_split_are_numpys():
@@ -80,7 +93,9 @@ def test_errors_reach_the_caller():
 
 def test_in_a_compiled_function(monkeypatch):
     """The linker uses the split for a large product; the results equal
-    PyTensor's linker, gradients included."""
+    PyTensor's linker to round-off, gradients included (its products call
+    BLAS through Numba, whose rounding of ``x.T @ dY`` differs on some
+    CPUs), and repeat their bits call after call."""
     monkeypatch.setenv("INDRNN_DOT_THREADS", "2")
     x = pt.matrix("x", dtype="float32")
     w = pt.matrix("w", dtype="float32")
@@ -95,8 +110,11 @@ def test_in_a_compiled_function(monkeypatch):
     rng = np.random.default_rng(5)
     values = [rng.normal(size=(1024, 128)).astype("float32"),
               rng.normal(size=(128, 128)).astype("float32")]
-    for mine, ref in zip(ours(*values), theirs(*values), strict=True):
-        np.testing.assert_array_equal(mine, ref)
+    first = ours(*values)
+    for mine, ref in zip(first, theirs(*values), strict=True):
+        assert_round_off(mine, ref)
+    for again, mine in zip(ours(*values), first, strict=True):
+        np.testing.assert_array_equal(again, mine)
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork")
@@ -130,7 +148,10 @@ def _background_graph():
 def test_background_products_wait_for_writers(monkeypatch):
     """A product started on the pool thread (``X.T @ dY``) overlaps the
     nodes after it but is waited for before anything writes over its
-    inputs; the results are PyTensor's, call after call."""
+    inputs: the results are those of the same program run without the
+    pool (the same numpy calls, so the same bits), call after call, and
+    PyTensor's to round-off. A product that read an input already written
+    over would be off by far more (the in-place increment adds 1)."""
     from indrnn.link.numba.linker import runs_in_background
 
     monkeypatch.setenv("INDRNN_DOT_THREADS", "2")
@@ -141,9 +162,48 @@ def test_background_products_wait_for_writers(monkeypatch):
     assert any(runs_in_background(node) for node in nodes)
     assert any(getattr(node.op, "destroy_map", None) for node in nodes
                if type(node.op).__name__ == "IncSubtensor")
+    monkeypatch.setenv("INDRNN_DOT_THREADS", "1")
+    alone = pytensor.function(inputs, outputs, mode=numba_mode("NUMBA"))
+    assert not any(runs_in_background(node)
+                   for node in alone.maker.fgraph.toposort())
     rng = np.random.default_rng(2)
     values = [rng.normal(size=(20000, 64)), rng.normal(size=(20000, 64))]
-    expected = theirs(*values)
+    expected = alone(*values)
+    for mine, ref in zip(expected, theirs(*values), strict=True):
+        assert_round_off(mine, ref)
     for _ in range(5):
         for mine, ref in zip(ours(*values), expected, strict=True):
             np.testing.assert_array_equal(mine, ref)
+
+
+def test_split_is_decided_when_the_program_is_generated(monkeypatch):
+    """Whether a product is split follows from the generated program, not
+    from timing: a product placed while a background product may run is
+    generated unsplit, the others split (so a rerun computes the same
+    blocks)."""
+    from pytensor.graph.fg import FunctionGraph
+
+    from indrnn.link.numba.linker import graph_function
+
+    monkeypatch.setenv("INDRNN_DOT_THREADS", "2")
+    x, y, w = (pt.matrix(name, dtype="float64") for name in "xyw")
+    grad_w = pt.dot(x.T, y)  # starts on the pool thread
+    during = pt.dot(y, w)  # placed before grad_w is read
+    after = pt.dot(pt.exp(grad_w).sum() * x, w)  # placed after
+    fgraph = FunctionGraph([x, y, w], [during, after], clone=False)
+    order = fgraph.toposort()
+    # the place of `during`: right after the background product
+    order.remove(during.owner)
+    order.insert(order.index(grad_w.owner) + 1, during.owner)
+    func = graph_function(fgraph, order)
+    kinds = {node: getattr(func.__globals__["node%d" % i], "__name__", "")
+             for i, node in enumerate(order)}
+    assert kinds[during.owner] == "perform"
+    assert kinds[after.owner] == "split_matmul"
+    rng = np.random.default_rng(0)
+    values = [rng.normal(size=(4096, 64)), rng.normal(size=(4096, 64)),
+              rng.normal(size=(64, 64)) / 64]
+    first = func(*values)
+    for again, mine in zip(func(*values), first, strict=True):
+        np.testing.assert_array_equal(again, mine)
+    assert_round_off(first[0], values[1] @ values[2])

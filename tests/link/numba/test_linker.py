@@ -35,8 +35,12 @@ def test_numba_mode_swaps_only_numba_linker():
         assert numba_mode(mode) is mode
 
 
-def test_matches_pytensor_numba_bit_for_bit():
-    """Same outputs, bit for bit, as PyTensor's NumbaLinker.
+def test_matches_pytensor_numba():
+    """PyTensor's NumbaLinker's outputs: bit for bit where no matrix
+    product is involved (the same Numba code, ``fastmath`` off), to
+    float32 round-off where one is (numpy's BLAS here, Numba's binding
+    there; on an AMD EPYC machine the two round a transposed product
+    differently).
 
     The graph has nodes that run ``perform`` here (products, reshapes,
     transposes, indexing) and nodes that run their Numba code (element-wise
@@ -72,10 +76,22 @@ def test_matches_pytensor_numba_bit_for_bit():
     kinds = {runs_perform(node.op)
              for node in ours.maker.fgraph.apply_nodes}
     assert kinds == {True, False}
+    # loss, its gradients and the product's view go through a product
+    through_products = {0, 1, 2, 7}
+    first = None
     for _ in range(2):  # the second call runs compiled entry points
-        for mine, ref in zip(ours(*values), theirs(*values), strict=True):
+        mine_all = ours(*values)
+        for i, (mine, ref) in enumerate(zip(mine_all, theirs(*values),
+                                            strict=True)):
             assert mine.dtype == ref.dtype
-            np.testing.assert_array_equal(mine, ref)
+            if i in through_products:
+                np.testing.assert_allclose(mine, ref, rtol=1e-6, atol=1e-6)
+            else:
+                np.testing.assert_array_equal(mine, ref)
+        if first is None:
+            first = mine_all
+        for again, before in zip(mine_all, first, strict=True):
+            np.testing.assert_array_equal(again, before)  # same bits
 
 
 def test_scalar_outputs_keep_their_dtype():
@@ -225,10 +241,9 @@ def test_ptb_training_matches_pytensor_linker(argv, monkeypatch):
     weight decay, the U clip): three training steps give the same figures,
     states and parameters with either linker, to round-off.
 
-    Not bit for bit: with Numba's ``fastmath`` flags, LLVM may contract or
-    reorder arithmetic across node boundaries inside PyTensor's single
-    graph function, which the node linker compiles separately (here the
-    bits-per-character figure differed in its last bit). The biases of
+    Not bit for bit: the matrix products run through numpy's BLAS here
+    and through Numba's binding in PyTensor's linker, which may round
+    differently (and did, on an AMD EPYC machine). The biases of
     the dense layers feeding a BatchNorm have a gradient that is zero but
     for round-off, which Adam scales up to steps of about the learning
     rate, so they (and the BatchNorm running means that follow them) are
