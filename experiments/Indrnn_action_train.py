@@ -667,18 +667,26 @@ def _open_data(args, log):
     except BaseException:
         train.close()
         raise
-    for ds in (train, test):
-        log('data', ds.path, len(ds), 'sequences, frames of shape',
-            ds.frame_shape)
-        if len(ds) and (ds.labels.min() < 0 or
-                        ds.labels.max() >= action_network.OUTPUTCLASS):
-            raise ValueError('%s: labels must be 0..%d, found %d..%d'
-                             % (ds.path, action_network.OUTPUTCLASS - 1,
-                                ds.labels.min(), ds.labels.max()))
-    if train.frame_shape != test.frame_shape or train.frame_shape[1:] != (3,):
-        raise ValueError('frames of %s %s and %s %s: need (joints, 3), the '
-                         'same in both' % (train.path, train.frame_shape,
-                                           test.path, test.frame_shape))
+    try:
+        for ds in (train, test):
+            log('data', ds.path, len(ds), 'sequences, frames of shape',
+                ds.frame_shape)
+            if len(ds) and (ds.labels.min() < 0 or
+                            ds.labels.max() >= action_network.OUTPUTCLASS):
+                raise ntu.NTUCorruptError(
+                    '%s: labels must be 0..%d, found %d..%d'
+                    % (ds.path, action_network.OUTPUTCLASS - 1,
+                       ds.labels.min(), ds.labels.max()))
+        if (train.frame_shape != test.frame_shape
+                or train.frame_shape[1:] != (3,)):
+            raise ntu.NTUCorruptError(
+                'frames of %s %s and %s %s: need (joints, 3), the same in '
+                'both' % (train.path, train.frame_shape, test.path,
+                          test.frame_shape))
+    except BaseException:
+        train.close()
+        test.close()
+        raise
     return train, test
 
 
@@ -896,8 +904,9 @@ def main(argv=None):
     -------
     int
         0 on success, 1 if the loss became NaN or Inf or a checkpoint could
-        not be read or written, 128 + the signal number if stopped by
-        SIGINT or SIGTERM.
+        not be read or written, 2 if a data file is missing or cannot be
+        read (the message names it; nothing is compiled or trained then),
+        128 + the signal number if stopped by SIGINT or SIGTERM.
 
     Examples
     --------
@@ -926,7 +935,8 @@ def main(argv=None):
              'confusion_png': base + '_confusion.png', 'argv': list(argv),
              'name': name}
     log = ProgressLog(args.log or base + '.log')
-    return run_command(lambda: _run(args, log, paths))
+    return run_command(lambda: _run(args, log, paths),
+                       data_errors=(ntu.NTUError,))
 
 
 if __name__ == '__main__':

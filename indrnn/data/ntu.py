@@ -33,6 +33,9 @@ import threading
 import numpy as np
 
 __all__ = [
+    "NTUError",
+    "NTUNotFoundError",
+    "NTUCorruptError",
     "NTUArrays",
     "find_dataset",
     "open_ntu",
@@ -43,6 +46,21 @@ __all__ = [
 ]
 
 _NPY = (".npy",)
+
+_HOW_TO_MAKE = "make the arrays again with indrnn-ntu-convert"
+
+
+class NTUError(Exception):
+    """Base class of the errors of this module about a data set's files;
+    the message names the file."""
+
+
+class NTUNotFoundError(NTUError, FileNotFoundError):
+    """A data set's file is not where it was looked for."""
+
+
+class NTUCorruptError(NTUError, ValueError):
+    """A data set's file cannot be read or does not hold what it must."""
 _HDF5 = (".h5", ".hdf5")
 
 
@@ -70,7 +88,7 @@ class NTUArrays:
         self.lengths = np.asarray(lengths).astype(np.int64)
         self._handle = handle
         if not (len(data) == len(self.labels) == len(self.lengths)):
-            raise ValueError(
+            raise NTUCorruptError(
                 "%s: %d sequences, %d labels and %d lengths"
                 % (path, len(data), len(self.labels), len(self.lengths)))
 
@@ -117,15 +135,16 @@ def find_dataset(path):
 
     Raises
     ------
-    FileNotFoundError
-        Naming the files looked for.
+    NTUNotFoundError
+        Naming the files looked for (a ``FileNotFoundError``).
 
     Examples
     --------
-    >>> find_dataset('/nonexistent/train_ntus')  # doctest: +ELLIPSIS
+    >>> find_dataset('/nonexistent/train_ntus')
+    ... # doctest: +ELLIPSIS +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
     ...
-    FileNotFoundError: no data set /nonexistent/train_ntus: looked for ...
+    NTUNotFoundError: no data set /nonexistent/train_ntus: looked for ...
     """
     path = os.fspath(path)
     if os.path.splitext(path)[1].lower() in _NPY + _HDF5:
@@ -135,7 +154,7 @@ def find_dataset(path):
     for candidate in tried:
         if os.path.isfile(candidate):
             return candidate
-    raise FileNotFoundError(
+    raise NTUNotFoundError(
         "no data set %s: looked for %s (make them with indrnn-ntu-convert)"
         % (path, ", ".join(tried)))
 
@@ -162,10 +181,12 @@ def open_ntu(path, mmap=True):
 
     Raises
     ------
-    FileNotFoundError
-        When a file is missing.
-    ValueError
-        When the counts of sequences, labels and lengths differ.
+    NTUNotFoundError
+        When a file is missing (a ``FileNotFoundError``).
+    NTUCorruptError
+        When a file cannot be read (truncated, not ``.npy``/HDF5, a data
+        set missing) or the counts of sequences, labels and lengths differ
+        (a ``ValueError``).
 
     Examples
     --------
@@ -183,41 +204,82 @@ def open_ntu(path, mmap=True):
     ext = os.path.splitext(path)[1].lower()
     if ext in _HDF5:
         import h5py
-        handle = h5py.File(path, "r")
+        try:
+            handle = h5py.File(path, "r")
+        except OSError as exc:
+            raise NTUCorruptError("%s is not a readable HDF5 file (%s); %s"
+                                  % (path, exc, _HOW_TO_MAKE)) from exc
         try:
             for key in ("data", "label", "len"):
                 if key not in handle:
-                    raise ValueError("%s has no data set %r (it needs data, "
-                                     "label and len)" % (path, key))
-            return NTUArrays(path, handle["data"], handle["label"][()],
-                             handle["len"][()], handle)
+                    raise NTUCorruptError(
+                        "%s has no data set %r (it needs data, label and "
+                        "len); %s" % (path, key, _HOW_TO_MAKE))
+            return NTUArrays(path, handle["data"],
+                             _read(path, lambda: handle["label"][()]),
+                             _read(path, lambda: handle["len"][()]), handle)
         except BaseException:
             handle.close()
             raise
     base = path[:-len(ext)]
-    try:
-        data = np.load(path, mmap_mode="r" if mmap else None)
-    except ValueError:
-        # Object arrays (variable-length sequences) cannot be mapped and
-        # need pickle: load only files you trust.
-        data = np.load(path, allow_pickle=True)
-    labels = np.load(_sibling(base, "_label.npy"))
+    data = _load_npy(path, mmap=mmap, sequences=True)
+    labels = _load_npy(_sibling(base, "_label.npy"))
     len_path = base + "_len.npy"
     if os.path.isfile(len_path):
-        lengths = np.load(len_path)
+        lengths = _load_npy(len_path)
     elif data.dtype == object:
         lengths = np.array([len(seq) for seq in data])
     else:
-        raise FileNotFoundError("no file %s (the frame counts of %s)"
-                                % (len_path, path))
+        raise NTUNotFoundError("no file %s (the frame counts of %s); %s"
+                               % (len_path, path, _HOW_TO_MAKE))
+    for name, array in ((path, data), (base + "_label.npy", labels),
+                        (len_path, lengths)):
+        if array.ndim == 0:
+            raise NTUCorruptError("%s holds a scalar, not one entry per "
+                                  "sequence; %s" % (name, _HOW_TO_MAKE))
     return NTUArrays(path, data, labels, lengths)
+
+
+def _read(path, read):
+    try:
+        return read()
+    except (OSError, ValueError, KeyError) as exc:
+        raise NTUCorruptError("cannot read %s (%s); %s"
+                              % (path, exc, _HOW_TO_MAKE)) from exc
+
+
+def _load_npy(path, mmap=False, sequences=False):
+    """``np.load`` of one ``.npy`` file; an unreadable file (truncated,
+    not a ``.npy`` file) is an :class:`NTUCorruptError` naming it.
+    ``sequences``: the data file, which may be an object array of
+    variable-length sequences (read with pickle) instead of numbers."""
+    def load():
+        if mmap or sequences:
+            try:
+                return np.load(path, mmap_mode="r" if mmap else None)
+            except ValueError:
+                if not sequences:
+                    raise
+            # Object arrays (variable-length sequences) cannot be mapped
+            # and need pickle: load only files you trust.
+            return np.load(path, allow_pickle=True)
+        return np.load(path)
+    try:
+        return load()
+    except (OSError, ValueError, EOFError) as exc:
+        raise NTUCorruptError("cannot read %s (%s); %s"
+                              % (path, exc, _HOW_TO_MAKE)) from exc
+    except Exception as exc:  # an unpickling error of a damaged object array
+        raise NTUCorruptError("cannot read %s (%s: %s); %s"
+                              % (path, type(exc).__name__, exc,
+                                 _HOW_TO_MAKE)) from exc
 
 
 def _sibling(base, suffix):
     path = base + suffix
     if not os.path.isfile(path):
-        raise FileNotFoundError("no file %s (the labels of %s.npy)"
-                                % (path, base))
+        raise NTUNotFoundError("no file %s (the labels of %s.npy); %s"
+                               % (path, base, _HOW_TO_MAKE))
     return path
 
 

@@ -281,9 +281,55 @@ def test_cross_view_from_hdf5(synthetic_data, tmp_path, monkeypatch):
     assert not re.search('^epoch', log, flags=re.M)   # 3 steps: no epoch
 
 
+def _broken_copy(source, target, name, damage):
+    import shutil
+    shutil.copytree(source, target)
+    path = target / name
+    damage(path)
+    return path
+
+
+def _truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+
+
+@pytest.mark.parametrize('folder, name, damage, message', [
+    ('npy', 'train_ntus.npy', _truncate, 'cannot read'),
+    ('npy', 'test_ntus_label.npy', lambda p: p.write_bytes(b'\x93NUMPY'),
+     'cannot read'),
+    ('npy', 'train_ntus_len.npy', lambda p: p.unlink(), 'no file'),
+    ('npy', 'test_ntus.npy', lambda p: p.unlink(), 'no data set'),
+    ('h5', 'train_CV_ntus.h5', _truncate, 'not a readable HDF5 file'),
+])
+def test_missing_or_corrupt_data_exits_2_naming_the_file(
+        synthetic_data, tmp_path, capsys, folder, name, damage, message):
+    """Through the command line: exit status 2 and one line naming the file
+    and what to do, before anything compiles (no traceback, no output
+    files)."""
+    data = tmp_path / 'data'
+    path = _broken_copy(synthetic_data / folder, data, name, damage)
+    argv = ARGV + ['--data_dir', str(data), '--out', str(tmp_path / 'out'),
+                   '--max_steps', '2']
+    if folder == 'h5':
+        argv += ['--test_CV']
+    assert action.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('error: ') and 'Traceback' not in err
+    assert message in err and str(path.with_suffix('')) in err
+    assert 'indrnn-ntu-convert' in err
+    assert not list((tmp_path / 'out').glob('*.npz'))
+
+
 def test_missing_data_is_reported(tmp_path):
-    with pytest.raises(FileNotFoundError, match='indrnn-ntu-convert'):
-        action.main(['--data_dir', str(tmp_path), '--out', str(tmp_path)])
+    proc = subprocess.run(
+        [sys.executable, '-m', 'experiments.Indrnn_action_train',
+         '--data_dir', str(tmp_path), '--out', str(tmp_path)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert 'Traceback' not in proc.stderr
+    assert 'no data set %s' % (tmp_path / 'train_ntus') in proc.stderr
+    assert 'indrnn-ntu-convert' in proc.stderr
 
 
 @pytest.mark.parametrize('module, flags', [
