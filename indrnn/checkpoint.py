@@ -573,6 +573,25 @@ def _check_values(path, kind, variables, saved):
                            value.shape, value.dtype))
 
 
+def _check_finite(path, kind, saved):
+    """Raise CheckpointError naming the first ``(name, array)`` of
+    ``saved`` with NaN or Inf.
+
+    A run stops before it saves non-finite parameters (the NaN stop), so
+    such values mean a damaged file; training on from them would only
+    spread them.
+    """
+    for i, (name, value) in enumerate(saved):
+        value = np.asarray(value)
+        if value.dtype.kind not in "fc" or np.isfinite(value).all():
+            continue
+        raise CheckpointError(
+            "checkpoint %s is damaged: %s %d (Lasagne name %r) holds %d NaN "
+            "and %d infinite values (of %d); resume from an earlier "
+            "checkpoint" % (path, kind, i, name, int(np.isnan(value).sum()),
+                            int(np.isinf(value).sum()), value.size))
+
+
 def load_checkpoint(path, layer, train_fn=None, rngs=(), args=None,
                     config_keys=None):
     """Validate a checkpoint against the network, then restore it.
@@ -610,7 +629,8 @@ def load_checkpoint(path, layer, train_fn=None, rngs=(), args=None,
     Raises
     ------
     CheckpointError
-        Missing, truncated or corrupt file.
+        Missing, truncated or corrupt file, or NaN or Inf in a parameter or
+        optimizer state variable (the message names it).
     CheckpointMismatchError
         The checkpoint belongs to another network or configuration; the
         message names the first mismatching parameter (index, Lasagne
@@ -627,10 +647,12 @@ def load_checkpoint(path, layer, train_fn=None, rngs=(), args=None,
     saved = _read_hdf5(path)
     params = get_all_params(layer)
     _check_values(path, "parameters", params, saved["params"])
+    _check_finite(path, "parameter", saved["params"])
     extra = training_state_variables(train_fn, layer) if train_fn else []
     if train_fn is not None:
         _check_values(path, "optimizer state variables", extra,
                       saved["state"])
+        _check_finite(path, "optimizer state variable", saved["state"])
     rngs = list(rngs)
     if len(saved["rngs"]) != len(rngs):
         raise CheckpointMismatchError(

@@ -212,9 +212,10 @@ def load_legacy_params(path, layer, strict=True):
     ------
     ValueError
         If the file cannot be read, holds a different number of arrays than
-        the network has parameters, or an array has the wrong shape or an
-        incompatible dtype. The message names the index, the Lasagne
-        parameter name, the owning layer and both shapes (or dtypes).
+        the network has parameters, or an array has the wrong shape, an
+        incompatible dtype or NaN or infinite values. The message names the
+        index, the Lasagne parameter name, the owning layer and both shapes
+        (or dtypes, or the count of non-finite values).
 
     Examples
     --------
@@ -252,6 +253,13 @@ def load_legacy_params(path, layer, strict=True):
             raise ValueError("Dtype mismatch: %s: cannot cast %s to %s with "
                              "casting=%r." % (where, array.dtype, dtype,
                                               casting))
+        if array.dtype.kind in "fc" and not np.isfinite(array).all():
+            raise ValueError(
+                "Non-finite values: %s: %d NaN and %d infinite values (of "
+                "%d). The file holds no usable parameters (saved from a run "
+                "that diverged, or damaged)." % (
+                    where, int(np.isnan(array).sum()),
+                    int(np.isinf(array).sum()), array.size))
         values.append(array.astype(dtype, casting=casting, copy=True))
     for param, value in zip(params, values):
         param.set_value(value)

@@ -221,6 +221,35 @@ def test_truncated_and_corrupt_files(tmp_path, net):
     assert_identical(snapshot(out, train_fn), before)
 
 
+@pytest.mark.parametrize('group', ['params', 'state'])
+def test_non_finite_values_are_refused_naming_the_variable(tmp_path, net,
+                                                           group):
+    """NaN or Inf in a saved parameter or optimizer state: refused, naming
+    it, and nothing is restored."""
+    out, train_fn = net
+    path = tmp_path / 'a.h5'
+    save_checkpoint(path, out, train_fn)
+    with h5py.File(path, 'r+') as f:
+        names = []
+        f[group].visititems(lambda name, obj: names.append(name)
+                            if isinstance(obj, h5py.Dataset)
+                            and obj.dtype.kind == 'f' else None)
+        dataset = f[group][sorted(names)[-1]]
+        value = dataset[()]
+        value.flat[0] = np.nan
+        dataset[...] = value
+    before = snapshot(out, train_fn)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(path, out, train_fn)
+    msg = str(info.value)
+    kind = {'params': 'parameter', 'state': 'optimizer state variable'}
+    assert re.search(r'checkpoint \S+a\.h5 is damaged: %s \d+ \(Lasagne '
+                     r'name .*\) holds 1 NaN and 0 infinite values'
+                     % kind[group], msg), msg
+    assert 'earlier checkpoint' in msg
+    assert_identical(snapshot(out, train_fn), before)
+
+
 def test_failed_write_leaves_the_previous_checkpoint(tmp_path, net,
                                                      monkeypatch):
     out, train_fn = net

@@ -122,6 +122,28 @@ def test_shape_mismatch_names_index_param_owner_and_shapes(tmp_path):
     assert 'bad.npz' in msg
 
 
+@pytest.mark.parametrize('bad', [np.nan, np.inf, -np.inf])
+def test_non_finite_values_are_refused_naming_the_parameter(tmp_path, bad):
+    src = make_net(0)
+    randomize(src, 5)
+    values = get_all_param_values(src)
+    values[6] = values[6].copy()
+    values[6][1, 2] = bad
+    path = tmp_path / 'diverged.npz'
+    np.savez(str(path), *values)
+    dst = make_net(1)
+    before = get_all_param_values(dst)
+    with pytest.raises(ValueError) as err:
+        load_legacy_params(path, dst)
+    msg = str(err.value)
+    assert msg.startswith('Non-finite values: arr_6 of ')
+    assert "parameter 6 'W' of DenseLayer (layer 3)" in msg
+    assert ('%d NaN and %d infinite values (of 12)'
+            % (np.isnan(bad), np.isinf(bad))) in msg
+    for old, now in zip(before, get_all_param_values(dst)):
+        np.testing.assert_array_equal(old, now)  # nothing loaded
+
+
 def test_nothing_half_loaded(tmp_path):
     src = make_net(0)
     randomize(src, 5)
