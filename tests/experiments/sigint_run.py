@@ -1,10 +1,12 @@
-"""Run an experiment in a subprocess, interrupt it with SIGINT, resume it.
+"""Run an experiment in a subprocess, interrupt it with a signal, resume it.
 
-Shared by the experiments' SIGINT and resume tests: the run is started
-with ``python -m <module>``, and once a line of its log file matches,
-SIGINT is sent; the experiment must finish the step, write a checkpoint
-and print the message :data:`MESSAGE` matches. :func:`resume` runs the
-printed command; :func:`assert_same_arrays` compares two runs' outputs.
+Shared by the experiments' SIGINT/SIGTERM and resume tests: the run is
+started with ``python -m <module>`` in the default mode (what a user's
+command runs: Numba, the node linker, the compile cache), and once a line
+of its log file matches, SIGINT (or SIGTERM) is sent; the experiment must
+finish the step, write a checkpoint and print the message :data:`MESSAGE`
+matches. :func:`resume` runs the printed command; :func:`assert_same_arrays`
+compares two runs' outputs.
 """
 import os
 import re
@@ -18,22 +20,30 @@ import numpy as np
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
-#: What an interrupted run prints: the step, the checkpoint, the command
-#: that resumes it.
-MESSAGE = re.compile(r"^SIGINT received; stopped after step (\d+); "
-                     r"checkpoint written to (\S+); (.*)$", flags=re.M)
+#: What an interrupted run prints: the signal, the step, the checkpoint,
+#: the command that resumes it.
+MESSAGE = re.compile(r"^(SIGINT|SIGTERM) received; stopped after step "
+                     r"(\d+); checkpoint written to (\S+); (.*)$",
+                     flags=re.M)
+
+#: Seconds to wait for the first log line: a cold compile in the default
+#: mode comes first.
+TIMEOUT = 300
 
 
 def subprocess_env():
-    """The environment of the subprocess: FAST_COMPILE, the repository
-    importable."""
-    return dict(os.environ, PYTENSOR_FLAGS="mode=FAST_COMPILE",
-                PYTHONPATH=REPO_ROOT)
+    """The environment of the subprocess: the default mode (no
+    PYTENSOR_FLAGS or THEANO_FLAGS), the repository importable."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTENSOR_FLAGS", "THEANO_FLAGS")}
+    env["PYTHONPATH"] = REPO_ROOT
+    return env
 
 
-def run_until_sigint(module, argv, log, ready, timeout=100):
+def run_until_sigint(module, argv, log, ready, timeout=TIMEOUT,
+                     sig=signal.SIGINT):
     """Run ``python -m module argv``; once the regular expression ``ready``
-    matches a line of the file ``log``, send SIGINT.
+    matches a line of the file ``log``, send ``sig``.
 
     Returns
     -------
@@ -50,7 +60,7 @@ def run_until_sigint(module, argv, log, ready, timeout=100):
                                                  flags=re.M):
                 break
             time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         stdout, stderr = proc.communicate(timeout=timeout)
     finally:
         if proc.poll() is None:
@@ -58,23 +68,24 @@ def run_until_sigint(module, argv, log, ready, timeout=100):
     return proc.returncode, stdout, stderr
 
 
-def interrupt(module, argv, log, ready, timeout=100):
-    """:func:`run_until_sigint`, checking the exit status (128 + SIGINT)
-    and the message.
+def interrupt(module, argv, log, ready, timeout=TIMEOUT, sig=signal.SIGINT):
+    """:func:`run_until_sigint`, checking the exit status (128 + the
+    signal) and the message, which must name the signal.
 
     Returns
     -------
     (step, checkpoint path, resume command, stdout)
     """
     code, stdout, stderr = run_until_sigint(module, argv, log, ready,
-                                            timeout)
-    assert code == 128 + signal.SIGINT, stderr
+                                            timeout, sig)
+    assert code == 128 + sig, stderr
     m = MESSAGE.search(stdout)
     assert m, stdout
-    return int(m.group(1)), m.group(2), m.group(3), stdout
+    assert m.group(1) == signal.Signals(sig).name, stdout
+    return int(m.group(2)), m.group(3), m.group(4), stdout
 
 
-def resume(command, checkpoint, step, max_steps, timeout=200):
+def resume(command, checkpoint, step, max_steps, timeout=TIMEOUT):
     """Run the printed resume ``command`` to ``--max_steps max_steps``;
     check that it succeeds and says it resumed from ``checkpoint`` at
     ``step``.

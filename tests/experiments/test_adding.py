@@ -6,6 +6,7 @@ the rest of the script is checked.
 """
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -17,7 +18,7 @@ import indrnn.lasagne as lasagne
 from experiments import adding
 from indrnn.lasagne.layers import get_all_params
 from indrnn.legacy import load_legacy_params
-from sigint_run import assert_same_arrays, interrupt
+from sigint_run import assert_same_arrays, interrupt, resume, subprocess_env
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -328,15 +329,23 @@ def test_checkpoint_flags_are_checked():
             parser.parse_args([flag, '0'])
 
 
-def test_sigint_writes_a_checkpoint_and_names_it(tmp_path):
+@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM],
+                         ids=['SIGINT', 'SIGTERM'])
+def test_a_signal_writes_a_checkpoint_and_the_run_resumes_exactly(tmp_path,
+                                                                  sig):
+    """A real SIGINT or SIGTERM to the running command (default mode):
+    the step finishes, a checkpoint is written and named with the command
+    that resumes it; that command, run a few steps on, gives the
+    parameters and checkpoint of an uninterrupted run, bit for bit."""
+    import shlex
     from indrnn.checkpoint import load_checkpoint
+    out = tmp_path / 'a'
+    argv = ARGV + ['--report_every', '5', '--checkpoint_every', '100000']
     step, path, hint, _ = interrupt(
-        'experiments.adding',
-        ARGV + ['--report_every', '5', '--checkpoint_every', '100000',
-                '--out', str(tmp_path)],
-        str(tmp_path / 'indrnn10.log'), r'^step 5 ', timeout=50)
+        'experiments.adding', argv + ['--out', str(out)],
+        str(out / 'indrnn10.log'), r'^step 5 ', sig=sig)
     assert step >= 5
-    assert path == str(tmp_path / 'indrnn10_checkpoints' /
+    assert path == str(out / 'indrnn10_checkpoints' /
                        ('checkpoint-step%08d.h5' % step))
     assert '-m experiments.adding' in hint and hint.endswith(
         '--resume ' + path)
@@ -347,4 +356,19 @@ def test_sigint_writes_a_checkpoint_and_names_it(tmp_path):
                             rngs=[np.random.RandomState()])
     assert state['loop']['step'] == step
     # The legacy parameter file is written on the way out as well.
-    assert (tmp_path / 'indrnn10.npz').exists()
+    assert (out / 'indrnn10.npz').exists()
+    final = step + 7
+    resume(shlex.split(hint), path, step, final)
+    reference = tmp_path / 'b'
+    proc = subprocess.run(
+        [sys.executable, '-m', 'experiments.adding'] + argv
+        + ['--out', str(reference), '--max_steps', str(final)],
+        cwd=REPO_ROOT, env=subprocess_env(), capture_output=True, text=True,
+        timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    with np.load(out / 'indrnn10.npz') as a, \
+            np.load(reference / 'indrnn10.npz') as b:
+        assert_same_arrays(a, b)
+    name = 'indrnn10_checkpoints/checkpoint-step%08d.h5' % final
+    assert_same_arrays(_checkpoint_arrays(out / name),
+                       _checkpoint_arrays(reference / name))
