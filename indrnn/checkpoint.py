@@ -46,6 +46,7 @@ __all__ = [
     "save_checkpoint",
     "load_checkpoint",
     "read_checkpoint",
+    "last_written_checkpoint",
     "check_config",
     "Checkpointer",
 ]
@@ -54,6 +55,23 @@ __all__ = [
 FORMAT = "indrnn-checkpoint"
 # 2 added the ``arrays`` group; version 1 files (without it) still load.
 _FORMAT_VERSION = 2
+
+#: The last checkpoint this process wrote completely (save_checkpoint).
+_last_written = None
+
+
+def last_written_checkpoint():
+    """The file of the last checkpoint this process wrote completely.
+
+    For the messages of a run that stops on an error after training
+    started (a full disk while writing its results, say): that checkpoint
+    is whole and resumes the run.
+
+    Returns
+    -------
+    str or None
+    """
+    return _last_written
 
 
 class CheckpointError(Exception):
@@ -322,6 +340,8 @@ def save_checkpoint(path, layer, train_fn=None, rngs=(), state=None,
         os.replace(tmp, path)
         tmp = None
         _fsync_folder(folder)
+        global _last_written
+        _last_written = path
     except OSError as exc:
         raise CheckpointWriteError(
             exc.errno, "could not write checkpoint %s (%s); earlier "
@@ -764,6 +784,20 @@ class Checkpointer:
         self.resume_command = resume_command
         self.last_path = None
         self._check_writable()
+        self._remove_unfinished_writes()
+
+    def _remove_unfinished_writes(self):
+        # A process killed while it wrote a checkpoint (kill -9, power
+        # loss) leaves its temporary file (see save_checkpoint); the
+        # checkpoints before it are whole.
+        pattern = re.compile(r"^\.%s-(step\d+|best)\.h5\..*\.tmp$"
+                             % re.escape(self.prefix))
+        for name in os.listdir(self.folder):
+            if pattern.match(name):
+                try:
+                    os.remove(os.path.join(self.folder, name))
+                except OSError:
+                    pass
 
     def _check_writable(self):
         try:

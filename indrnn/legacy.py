@@ -22,6 +22,7 @@ original Theano + Lasagne script unmodified (see
 """
 import os
 import sys
+import tempfile
 import zipfile
 
 import numpy as np
@@ -139,7 +140,26 @@ def save_legacy_params(path, layer_or_params):
     path = os.fspath(path)
     if not path.endswith(".npz"):
         path += ".npz"
-    np.savez(path, *values)
+    # Written beside the target and renamed over it: a full disk or a kill
+    # never leaves a truncated file in place of an earlier one.
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz.tmp",
+                               prefix="." + os.path.basename(path) + ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, *values)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        if exc.filename is None:
+            raise OSError(exc.errno, exc.strerror, path) from exc
+        raise
+    except BaseException:
+        os.remove(tmp)
+        raise
     return path
 
 

@@ -19,6 +19,7 @@ network, its batches and its evaluation and schedule hooks.
   :class:`CheckpointInterval` says when a checkpoint is due.
 """
 import contextlib
+import errno
 import math
 import os
 import re
@@ -387,8 +388,11 @@ class ProgressLog:
         if self.path:
             # Opened per line so the log is complete even if the run is
             # killed; lines are rare (one per report).
-            with open(self.path, "a") as f:
-                f.write(line + "\n")
+            try:
+                with open(self.path, "a") as f:
+                    f.write(line + "\n")
+            except OSError as exc:  # name the file (a failed write does not)
+                raise OSError(exc.errno, exc.strerror, self.path) from exc
 
 
 class TrainState:
@@ -874,6 +878,13 @@ def float32_unless_configured():
             yield
 
 
+#: The errors of a write that the disk refused: full, over quota, file too
+#: large, read-only, failing.
+_DISK_FULL_ERRNOS = frozenset(
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EROFS",
+                                      "EIO") if hasattr(errno, name))
+
+
 def run_command(run, data_errors=()):
     """Run an experiment's body as its command line does; return the exit
     status.
@@ -896,9 +907,11 @@ def run_command(run, data_errors=()):
     Returns
     -------
     int
-        0 on success; 1 if the loss diverged or a checkpoint could not be
-        read or written; 2 for ``data_errors``; 128 + the signal number if
-        stopped by SIGINT or SIGTERM.
+        0 on success; 1 if the loss diverged, a checkpoint could not be
+        read or written, or a result file (parameters, log, report) could
+        not be written (e.g. a full disk: the message names the file and
+        the last checkpoint, which is whole); 2 for ``data_errors``; 128 +
+        the signal number if stopped by SIGINT or SIGTERM.
 
     Examples
     --------
@@ -909,7 +922,8 @@ def run_command(run, data_errors=()):
     >>> run_command(lambda: {"stop_reason": "interrupted", "signal": 15})
     143
     """
-    from .checkpoint import CheckpointError, CheckpointWriteError
+    from .checkpoint import (CheckpointError, CheckpointWriteError,
+                             last_written_checkpoint)
     old_rng = lasagne.random.get_rng()
     try:
         with float32_unless_configured():
@@ -919,6 +933,19 @@ def run_command(run, data_errors=()):
         return 2
     except (CheckpointError, CheckpointWriteError) as exc:
         print("error: %s" % exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        # Writing a result (parameters, log, report) failed on a full disk
+        # (or a read-only or failing one): one line naming the file and
+        # the checkpoint to resume from, which is whole.
+        if exc.errno not in _DISK_FULL_ERRNOS:
+            raise
+        last = last_written_checkpoint()
+        print("error: could not write %s (%s).%s" % (
+            exc.filename or "an output file", exc.strerror or exc,
+            " The last checkpoint, %s, is intact: resume from it with "
+            "--resume." % last if last else
+            " No checkpoint was written."), file=sys.stderr)
         return 1
     finally:
         lasagne.random.set_rng(old_rng)

@@ -372,3 +372,114 @@ def test_a_signal_writes_a_checkpoint_and_the_run_resumes_exactly(tmp_path,
     name = 'indrnn10_checkpoints/checkpoint-step%08d.h5' % final
     assert_same_arrays(_checkpoint_arrays(out / name),
                        _checkpoint_arrays(reference / name))
+
+
+# A run killed (SIGKILL) half-way through writing its checkpoint of step 6,
+# as by kill -9 or a power loss.
+_KILLED_IN_A_WRITE = '''
+import os, runpy, signal, sys
+from indrnn import checkpoint
+write = checkpoint._write_hdf5
+
+def write_then_die(path, contents):
+    write(path, contents)
+    if "-step00000006.h5." in os.path.basename(path):
+        with open(path, 'r+b') as f:
+            f.truncate(os.path.getsize(path) // 2)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+checkpoint._write_hdf5 = write_then_die
+sys.argv = ['adding'] + sys.argv[1:]
+runpy.run_module('experiments.adding', run_name='__main__')
+'''
+
+
+def test_kill_during_a_checkpoint_write_keeps_the_previous_one(tmp_path):
+    """kill -9 while a checkpoint is written: the checkpoints before it are
+    whole and loadable, the unfinished file is not taken for one (and is
+    removed by the next run), and the run resumed from the last whole
+    checkpoint ends as the uninterrupted run, bit for bit."""
+    from indrnn.checkpoint import read_checkpoint
+    argv = ARGV + ['--report_every', '3', '--checkpoint_every', '3',
+                   '--keep_checkpoints', '5']
+    out, ckpts = tmp_path / 'a', tmp_path / 'a' / 'indrnn10_checkpoints'
+    killed = subprocess.run(
+        [sys.executable, '-c', _KILLED_IN_A_WRITE] + argv
+        + ['--out', str(out), '--max_steps', '12'], cwd=REPO_ROOT,
+        env=subprocess_env(), capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    names = sorted(os.listdir(ckpts))
+    whole = [n for n in names if not n.startswith('.')]
+    assert whole == ['checkpoint-best.h5', 'checkpoint-step00000003.h5']
+    assert any(n.endswith('.tmp') for n in names)  # the unfinished write
+    last = str(ckpts / 'checkpoint-step00000003.h5')
+    assert read_checkpoint(last)['loop']['step'] == 3
+    resumed = subprocess.run(
+        [sys.executable, '-m', 'experiments.adding'] + argv
+        + ['--out', str(out), '--max_steps', '12', '--resume', last],
+        cwd=REPO_ROOT, env=subprocess_env(), capture_output=True, text=True,
+        timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert 'resumed from %s at step 3' % last in resumed.stdout
+    assert not [n for n in os.listdir(ckpts) if n.endswith('.tmp')]
+    reference = subprocess.run(
+        [sys.executable, '-m', 'experiments.adding'] + argv
+        + ['--out', str(tmp_path / 'b'), '--max_steps', '12'],
+        cwd=REPO_ROOT, env=subprocess_env(), capture_output=True, text=True,
+        timeout=300)
+    assert reference.returncode == 0, reference.stderr
+    with np.load(out / 'indrnn10.npz') as a, \
+            np.load(tmp_path / 'b' / 'indrnn10.npz') as b:
+        assert_same_arrays(a, b)
+
+
+def _full_disk(target):
+    """A stand-in for ``target`` that fails as a full disk would."""
+    import errno
+
+    def write(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    return write
+
+
+@pytest.mark.parametrize('what', ['parameters', 'log'])
+def test_full_disk_at_the_end_is_reported_and_the_checkpoint_stays(
+        tmp_path, monkeypatch, capsys, what):
+    """The disk fills while the run writes its final parameters (or a log
+    line): exit status 1, one line naming the file and the last
+    checkpoint, which loads and resumes; an older parameter file is not
+    overwritten by a truncated one."""
+    from indrnn import legacy, training
+    from indrnn.checkpoint import read_checkpoint
+    monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
+    out = tmp_path / 'run'
+    argv = ARGV + ['--report_every', '3', '--checkpoint_every', '3',
+                   '--out', str(out)]
+    assert adding.main(argv + ['--max_steps', '3']) == 0
+    before = (out / 'indrnn10.npz').read_bytes()
+    capsys.readouterr()
+    if what == 'parameters':
+        monkeypatch.setattr(legacy.np, 'savez', _full_disk(np.savez))
+        target = out / 'indrnn10.npz'
+    else:
+        real_open = open
+        lines = []
+
+        def log_open(path, mode='r', *args, **kwargs):
+            if str(path).endswith('indrnn10.log') and 'a' in mode:
+                lines.append(path)
+                if len(lines) > 3:
+                    raise OSError(28, os.strerror(28))
+            return real_open(path, mode, *args, **kwargs)
+        monkeypatch.setattr(training, 'open', log_open, raising=False)
+        target = out / 'indrnn10.log'
+    assert adding.main(argv + ['--max_steps', '9', '--resume', str(
+        out / 'indrnn10_checkpoints' / 'checkpoint-step00000003.h5')]) == 1
+    err = capsys.readouterr().err
+    [line] = [l for l in err.splitlines() if l.startswith('error: ')]
+    assert line.startswith('error: could not write %s (No space left on '
+                           'device).' % target), line
+    last = line.split('The last checkpoint, ')[1].split(', is intact')[0]
+    assert read_checkpoint(last)['loop']['step'] in (3, 6, 9)
+    assert (out / 'indrnn10.npz').read_bytes() == before
+    assert not [p for p in os.listdir(out) if p.endswith('.tmp')]
