@@ -60,6 +60,7 @@ __all__ = [
     "build_rnn_network",
     "build_indrnn_network",
     "build_network",
+    "compile_functions",
     "generate_data",
     "main",
 ]
@@ -364,6 +365,42 @@ def generate_data(time_steps, n_data, rng):
     return x, y
 
 
+def compile_functions(args, net, mode=None):
+    """Compile the original's ``train_fn`` and ``test_fn``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed flags (``--model``, ``--seq_len`` for the clip bound).
+    net : dict
+        The network from :func:`build_network`.
+    mode : str or Mode, optional
+        PyTensor compilation mode (None: the configured default).
+
+    Returns
+    -------
+    train_fn : callable
+        ``train_fn(x, y, learning_rate) -> [mse]``: one Adam step on the
+        batch's mean squared error; for ``--model indrnn`` the recurrent
+        weights are first clipped to ``[-U_bound, U_bound]``, as the
+        original loop does before every step.
+    test_fn : callable
+        ``test_fn(x, y) -> [mse]``.
+    """
+    X_sym = pt.tensor3('inputs', dtype=pytensor.config.floatX)
+    y_sym = pt.matrix('label', dtype=pytensor.config.floatX)
+    prediction = lasagne.layers.get_output(net['out'], X_sym,
+                                           deterministic=False)
+    loss = lasagne.objectives.squared_error(prediction, y_sym).mean()
+    params = lasagne.layers.get_all_params(net['out'], trainable=True)
+    U_bound = network_globals(args).U_bound if args.model == 'indrnn' \
+        else None
+    train_fn = compile_train_fn([X_sym, y_sym], loss, params,
+                                U_bound=U_bound, mode=mode)
+    test_fn = compile_test_fn([X_sym, y_sym], [loss], mode=mode)
+    return train_fn, test_fn
+
+
 def _run(args, argv=()):
     save_name = args.model + str(args.seq_len)
     log = ProgressLog(args.log or os.path.join(args.out, save_name + '.log'))
@@ -381,17 +418,8 @@ def _run(args, argv=()):
     learn_net = build_network(args)
     log("output shape", lasagne.layers.get_output_shape(learn_net['out']))
 
-    X_sym = pt.tensor3('inputs', dtype=pytensor.config.floatX)
-    y_sym = pt.matrix('label', dtype=pytensor.config.floatX)
-    prediction = lasagne.layers.get_output(learn_net['out'], X_sym,
-                                           deterministic=False)
-    loss = lasagne.objectives.squared_error(prediction, y_sym).mean()
-    params = lasagne.layers.get_all_params(learn_net['out'], trainable=True)
     log("Compiling")
-    train_fn = compile_train_fn(
-        [X_sym, y_sym], loss, params,
-        U_bound=g.U_bound if args.model == 'indrnn' else None)
-    test_fn = compile_test_fn([X_sym, y_sym], [loss])
+    train_fn, test_fn = compile_functions(args, learn_net)
     count = [0]
     checkpointer = resume = None
     if args.checkpoint_every or args.resume:

@@ -1,11 +1,12 @@
 """The port against golden fixtures recorded with the original code.
 
-``tests/legacy_fixtures/`` holds, for nine networks of the original IndRNN
-experiments, what real Theano 1.0.5 + Lasagne computed (see the README
-there): the layer graph and the parameters, the parameter file the original
-scripts save, the outputs in all three modes, loss, cost and gradients, and
-one full training step. Every case is rebuilt here with the project's
-builder for that experiment, from the same command line, and compared:
+``tests/legacy_fixtures/`` holds, for networks of the original IndRNN
+experiments (every ``<case>.json`` there is a case), what real Theano
+1.0.5 + Lasagne computed (see the README there): the layer graph and the
+parameters, the parameter file the original scripts save, the outputs in
+all three modes, loss, cost and gradients, and one full training step.
+Every case is rebuilt here with the project's builder for that
+experiment, from the same command line, and compared:
 
 * ``test_parser_and_globals``: the flags parse to the recorded namespace and
   the builder's derived globals (``U_bound``, ``units``, ...) match.
@@ -15,12 +16,11 @@ builder for that experiment, from the same command line, and compared:
 * ``test_forward_loss_grads``: the legacy parameter file is loaded and one
   compiled function gives the outputs in the three modes, the losses, the
   cost and its gradients, at the saved and at the clipped parameters.
-* ``test_train_step``: one step of the original loop, with the training
-  function compiled in the original pattern (Adam updates; BatchNorm
-  running averages through Lasagne's default updates) and the host-side
-  clip of ``hidden_to_hidden.W`` before (or, for action, after) the step.
-* ``test_train_step_compiled_clip``: the same step with the clip compiled
-  into the function (:func:`indrnn.training.clip_recurrent_weights_updates`).
+* ``test_train_step``: one step of the training function that the
+  experiment's ``main`` compiles, with the experiment's own code (loss,
+  weight decay, Adam, the U clip compiled into the function before the
+  step, or after it for action), from the saved parameters, against the
+  original loop's step (host-side clip, ``train_fn``).
 * ``test_gradclip_unclipped_grads``: gradients without the clipping inside
   the recurrence (``--gradclipvalue 0``).
 
@@ -44,7 +44,6 @@ import indrnn.lasagne as lasagne
 from indrnn.lasagne.layers import Layer
 from indrnn.indrnn import use_fused_recurrence
 from indrnn.legacy import load_legacy_params
-from indrnn import training
 from indrnn.link.numba.linker import numba_mode
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "legacy_fixtures")
@@ -56,7 +55,9 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "legacy_fixtures")
 #: cost the most (60-110 s a case cold), so the scan path runs in CVM and
 #: Numba runs the fused path, which is what users get by default.
 #: adding_rnn and mnist_lstm have no IndRNN layer (scan only).
-CASES = {
+#: The cases are the fixture folder's ``<case>.json`` files; a case not
+#: named here runs in the default mode only.
+VARIANTS = {
     "adding_indrnn_relu": ("numba", "cvm", "cvm-scan"),
     "adding_indrnn_relu_gradclip": ("numba", "cvm-scan"),
     "adding_rnn": ("cvm",),
@@ -67,6 +68,11 @@ CASES = {
     "wptb_tied": ("numba", "cvm-scan"),
     "action_indrnn_bn_before": ("cvm",),
 }
+
+CASES = {case: VARIANTS.get(case, ("numba",))
+         for case in sorted(name[:-len(".json")]
+                            for name in os.listdir(FIXTURES)
+                            if name.endswith(".json"))}
 
 CASE_MODES = [pytest.param(case, variant, id="%s-%s" % (case, variant))
               for case, variants in CASES.items() for variant in variants]
@@ -421,44 +427,81 @@ def run_eval(case, mode):
                 step_eval=step_eval, unchanged_by_eval=unchanged)
 
 
+def experiment_train_fn(meta, variant):
+    """The training function an experiment's ``main`` compiles, with its
+    network, built from the case's command line.
+
+    Returns ``(net, train_fn, values)``: ``train_fn(*values, lr)`` is the
+    step of the experiment's loop, compiled by the experiment's own code
+    (its loss, weight decay, Adam and the U clip inside the function) in
+    the variant's mode; ``values`` are the fixture's inputs in its order.
+    """
+    family, g = meta["family"], meta["globals"]
+    overrides = meta["module_overrides"]
+    mode = pytensor_mode(variant)
+    ref = load_case(meta["case"])[2]
+    values = [ref["X"], ref["y"]]
+    with use_fused_recurrence(is_fused(variant)):
+        if family == "adding":
+            from experiments import adding
+            args = adding.make_parser().parse_args(meta["argv"])
+            net = adding.build_network(args)
+            train_fn, _ = adding.compile_functions(args, net, mode=mode)
+        elif family == "mnist":
+            from experiments import pixelmnist
+            args = pixelmnist.make_main_parser().parse_args(meta["argv"])
+            net = pixelmnist.build_network(args, seq_len=g["seq_len"],
+                                           feature_size=g["feature_size"])
+            U_bound = pixelmnist.network_globals(
+                args, seq_len=g["seq_len"],
+                feature_size=g["feature_size"]).U_bound
+            train_fn, _ = pixelmnist.compile_functions(args, net, U_bound,
+                                                       mode=mode)
+        elif family == "action":
+            from experiments import Indrnn_action_network as network
+            from experiments import Indrnn_action_train as action
+            args = action.make_main_parser().parse_args(meta["argv"])
+            X, y = pt.tensor4("inputs"), pt.ivector("label")
+            net = network.build_network(
+                args, X, indim=overrides.get("indim", g["indim"]))
+            train_fn, _, _ = action.compile_functions(args, net, X, y,
+                                                      mode=mode)
+        elif family in ("cptb", "wptb"):
+            from experiments import ptb_lm
+            module = experiment_module(family)
+            args = module.SPEC.make_parser().parse_args(meta["argv"])
+            fns = ptb_lm.compile_functions(
+                module.SPEC, args, g["seq_len1"],
+                overrides.get("outputclass", g["outputclass"]), mode=mode)
+            net, train_fn = fns.net, fns.train_fn
+            values.append(ref["hid_init"])
+        else:
+            raise ValueError(family)
+    return net, train_fn, values
+
+
 @functools.lru_cache(maxsize=None)
 def run_train(case, mode):
-    """One training step of the original loop, after :func:`run_eval`.
+    """One step of the experiment's own training function from the saved
+    (unclipped) parameters of the case.
 
-    Returns a dict with ``graph``, ``step_out`` (what ``train_fn``
-    returned) and ``after`` (all parameters after the step and, for the
-    action script, the post-step clip).
+    Returns a dict with ``meta``, ``ref``, ``step_out`` (what the function
+    returned) and ``after`` (all parameters after the step).
     """
-    r = run_eval(case, mode)
-    g = r["graph"]
-    meta = g.meta
+    meta, _, ref = load_case(case)
     with float32():
-        # Start from the clipped parameters, whatever ran before.
-        g.load(r["clipped"])
-        # train_fn compiled as in the scripts: Adam on the trainable
-        # parameters; the BatchNorm running averages advance through the
-        # layers' default updates, which pytensor.function collects.
-        lr_sym = pt.scalar(name="learning_ratetrain",
-                           dtype=pytensor.config.floatX)
-        updates = lasagne.updates.adam(g.train_grads, g.trainable,
-                                       learning_rate=lr_sym, **meta["adam"])
-        step_outputs = [g.train_loss, g.train_cost]
-        if g.ptb:
-            step_outputs.append(g.train_hid_out)
-        train_fn = compile_timed((case, mode, "train"), g.inputs + [lr_sym],
-                                 step_outputs, updates=updates,
-                                 mode=pytensor_mode(mode))
-        step_out = train_fn(*g.values(), np.float32(meta["learning_rate"]))
-
-        # The action script with --constrain_U clips after the step.
-        if meta["clip_hidden_to_hidden_W_after_step"]:
-            U_bound = derived_globals(meta, g.args).U_bound
-            for para in g.trainable:
-                if para.name == RECURRENT_W:
-                    para.set_value(np.clip(para.get_value(), -U_bound,
-                                           U_bound))
-        after = g.snapshot()
-    return dict(graph=g, step_out=step_out, after=after)
+        start = time.perf_counter()
+        net, train_fn, values = experiment_train_fn(meta, mode)
+        compiled = time.perf_counter() - start
+        load_legacy_params(os.path.join(FIXTURES, case + ".params.npz"),
+                           net["out"])
+        start = time.perf_counter()
+        step_out = train_fn(*values, np.float32(meta["learning_rate"]))
+        COMPILE_TIMES.setdefault((case, mode, "experiment train_fn"),
+                                 (compiled, time.perf_counter() - start))
+        after = [np.array(p.get_value())
+                 for p in lasagne.layers.get_all_params(net["out"])]
+    return dict(meta=meta, ref=ref, step_out=step_out, after=after)
 
 
 # --------------------------------------------------------------------------
@@ -680,52 +723,41 @@ def test_forward_loss_grads(case, mode):
 
 @pytest.mark.parametrize("case,mode", CASE_MODES)
 def test_train_step(case, mode):
+    """One step of the training function the experiment's ``main``
+    compiles (its loss and weight decay, Adam, the U clip compiled before
+    the step, or after it for the action script's --constrain_U, the
+    BatchNorm running averages), from the saved parameters, against the
+    original loop's step: the loss it reports, every parameter after the
+    step and the BatchNorm averages."""
     r = run_train(case, mode)
-    meta, ref = r["graph"].meta, r["graph"].ref
-    assert_scalar(r["step_out"][0], ref["step_loss"], "train_fn loss")
-    assert_scalar(r["step_out"][1], ref["step_cost"], "train_fn cost")
-    if r["graph"].ptb:
-        assert_forward(r["step_out"][2], ref["step_hid_out"], "step_hid_out")
+    meta, ref, out = r["meta"], r["ref"], r["step_out"]
+    family = meta["family"]
+    if family in ("cptb", "wptb"):
+        # [perplexity, bits per character, hid_out] of the data loss
+        assert_scalar(out[0], np.exp(ref["step_loss"]), "train_fn perp")
+        assert_scalar(out[1], ref["step_loss"] / np.log(2), "train_fn bpc")
+        assert_forward(out[2], ref["step_hid_out"], "step_hid_out")
+    else:
+        # the loss as the script minimises it (weight decay included)
+        assert_scalar(out[0], ref["step_cost"], "train_fn loss")
     assert_after_step(r["after"], meta, ref, "train_fn")
 
 
-@functools.lru_cache(maxsize=None)
-def run_compiled_clip(case, mode):
-    """One training step with the U clip compiled into the function."""
-    with float32():
-        g = Graph(case, fused=is_fused(mode))
-        meta = g.meta
-        # Start from the saved, unclipped parameters: the compiled clip must
-        # do what the host-side clip did.
-        g.load(g.params_ref)
-        lr_sym = pt.scalar(name="learning_ratetrain",
-                           dtype=pytensor.config.floatX)
-        updates = lasagne.updates.adam(g.train_grads, g.trainable,
-                                       learning_rate=lr_sym, **meta["adam"])
-        outputs = [g.train_loss, g.train_cost]
-        if meta["clip_hidden_to_hidden_W_before_step"] or \
-                meta["clip_hidden_to_hidden_W_after_step"]:
-            updates, outputs = training.clip_recurrent_weights_updates(
-                updates, g.trainable, derived_globals(meta, g.args).U_bound,
-                after_step=meta["clip_hidden_to_hidden_W_after_step"],
-                outputs=outputs)
-        train_fn = compile_timed((case, mode, "train_compiled_clip"),
-                                 g.inputs + [lr_sym], outputs,
-                                 updates=updates, mode=pytensor_mode(mode))
-        out = train_fn(*g.values(), np.float32(meta["learning_rate"]))
-        return g, out, g.snapshot()
-
-
-@pytest.mark.parametrize("case,mode", [
-    pytest.param("mnist_indrnn_bn_before", "cvm", id="mnist-before-cvm"),
-    pytest.param("action_indrnn_bn_before", "numba", id="action-after-numba"),
-])
-def test_train_step_compiled_clip(case, mode):
-    g, out, after = run_compiled_clip(case, mode)
-    ref = g.ref
-    assert_scalar(out[0], ref["step_loss"], "loss")
-    assert_scalar(out[1], ref["step_cost"], "cost")
-    assert_after_step(after, g.meta, ref, "compiled clip")
+def test_every_fixture_case_is_complete():
+    """Each ``<case>.json`` comes with its parameter file and reference
+    arrays, names its family, and the folder holds nothing else (a new
+    fixture is picked up by every test here)."""
+    names = set(os.listdir(FIXTURES)) - {"README.md"}
+    assert CASES and set(VARIANTS) <= set(CASES)
+    for case in CASES:
+        for suffix in (".json", ".params.npz", ".npz"):
+            assert case + suffix in names, case + suffix
+            names.discard(case + suffix)
+        meta, params, ref = load_case(case)
+        assert meta["case"] == case
+        experiment_module(meta["family"])
+        assert len(params) == len(meta["params"])
+    assert not names, "files that are no case: %s" % sorted(names)
 
 
 def test_gradclip_unclipped_grads():
