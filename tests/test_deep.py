@@ -7,10 +7,8 @@ gradient through a dense block against central finite differences
 (float64), and the script end to end on tiny MNIST-format files
 (FAST_COMPILE: this checks the wiring, not speed).
 """
-import gzip
 import json
 import os
-import struct
 
 import numpy as np
 import pytensor
@@ -26,6 +24,7 @@ from indrnn.lasagne.layers import (BatchNormLayer, InputLayer,
                                    get_all_layers, get_all_params,
                                    get_output)
 from indrnn.legacy import load_legacy_params
+from idx_files import write_idx
 
 T, B = 5, 4
 
@@ -366,12 +365,6 @@ def test_block_config_parsing():
 N_TRAIN, N_TEST, SIZE = 16, 8, 4
 
 
-def write_idx(path, array):
-    array = np.asarray(array, dtype=np.uint8)
-    header = struct.pack('>I', 0x800 + array.ndim)
-    header += struct.pack('>%dI' % array.ndim, *array.shape)
-    with gzip.open(path, 'wb') as f:
-        f.write(header + array.tobytes())
 
 
 @pytest.fixture(scope='module')

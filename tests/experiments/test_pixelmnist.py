@@ -8,11 +8,9 @@ end on tiny IDX files written by the test (5x5 images: 25 time steps), in
 the Python-linker mode FAST_COMPILE: this checks the script, not speed.
 """
 import csv
-import gzip
 import json
 import os
 import re
-import struct
 import subprocess
 import sys
 
@@ -26,6 +24,7 @@ from experiments import pixelmnist
 from indrnn.data import mnist
 from indrnn.lasagne.layers import get_all_params
 from indrnn.legacy import load_legacy_params
+from idx_files import write_idx
 from sigint_run import assert_same_arrays, interrupt, resume
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -35,12 +34,6 @@ N_TRAIN, N_TEST, SIZE = 24, 10, 5
 NET = ['--num_layers', '2', '--hidden_units', '6', '--batch_size', '4']
 
 
-def write_idx(path, array):
-    array = np.asarray(array, dtype=np.uint8)
-    header = struct.pack('>I', 0x800 + array.ndim)
-    header += struct.pack('>%dI' % array.ndim, *array.shape)
-    with gzip.open(path, 'wb') as f:
-        f.write(header + array.tobytes())
 
 
 @pytest.fixture(scope='module')

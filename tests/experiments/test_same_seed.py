@@ -20,10 +20,8 @@ between cold and warm in 17 of 17 arrays (see
 :func:`indrnn._runtime.configure_fastmath`). The two cold runs run side by
 side (two processes), then the two warm ones.
 """
-import gzip
 import os
 import pathlib
-import struct
 import subprocess
 import sys
 
@@ -32,6 +30,7 @@ import pytest
 
 from indrnn.data import mnist, ntu_convert
 from indrnn.data.ntu_synthetic import write_synthetic_skeletons
+from idx_files import write_idx
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -80,12 +79,6 @@ CASES = {
 }
 
 
-def _write_idx(path, array):
-    array = np.asarray(array, dtype=np.uint8)
-    header = struct.pack('>I', 0x800 + array.ndim)
-    header += struct.pack('>%dI' % array.ndim, *array.shape)
-    with gzip.open(path, 'wb') as f:
-        f.write(header + array.tobytes())
 
 
 @pytest.fixture(scope='module')
@@ -95,8 +88,8 @@ def tiny_mnist(tmp_path_factory):
     (root / 'mnist').mkdir()
     rng = np.random.RandomState(0)
     for names, n in ((mnist.FILES[:2], 24), (mnist.FILES[2:], 10)):
-        _write_idx(root / 'mnist' / names[0], rng.randint(0, 255, (n, 5, 5)))
-        _write_idx(root / 'mnist' / names[1], np.arange(n) % 10)
+        write_idx(root / 'mnist' / names[0], rng.randint(0, 255, (n, 5, 5)))
+        write_idx(root / 'mnist' / names[1], np.arange(n) % 10)
     return root
 
 
