@@ -232,8 +232,10 @@ def test_training_falls_back_to_pytensor_linker(monkeypatch):
 
 
 @pytest.mark.parametrize("argv", [
-    ["--use_dropout", "--use_weightdecay_nohiddenW"],
-    ["--use_residual", "--use_bn_afterrnn"],
+    # one network with every option (PyTensor's linker compiles a PTB
+    # training function in about a minute, cold)
+    ["--use_dropout", "--use_weightdecay_nohiddenW", "--use_residual",
+     "--use_bn_afterrnn"],
 ])
 def test_ptb_training_matches_pytensor_linker(argv, monkeypatch):
     """The char-level PTB functions (embedding lookup, dropout from the
