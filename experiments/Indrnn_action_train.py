@@ -78,7 +78,7 @@ from indrnn.checkpoint import (CheckpointError, CheckpointMismatchError,
                                Checkpointer, check_config)
 from indrnn.data import ntu
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
-                             run_command, train_loop, weight_decay)
+                             run_command, train_loop, weight_decay, writing)
 
 from experiments import Indrnn_action_network as action_network
 from experiments import opts
@@ -537,11 +537,11 @@ class _CsvLog:
 
     def __init__(self, path, columns):
         self.path, self.columns = path, columns
-        with open(path, 'w', newline='') as f:
+        with writing(path, newline='') as f:
             csv.writer(f).writerow(columns)
 
     def write(self, row):
-        with open(self.path, 'a', newline='') as f:
+        with writing(self.path, 'a', newline='') as f:
             csv.writer(f).writerow([_csv_value(row.get(c))
                                     for c in self.columns])
 
@@ -859,7 +859,7 @@ def _train_and_test(args, log, paths, seed, train_data, test_data, handlers):
         summary['test'] = _final_test(args, log, paths, test_fn, bn_test_fn,
                                       dh_test, test_data, num_test_batches,
                                       outputclass)
-    with open(paths['json'], 'w') as f:
+    with writing(paths['json']) as f:
         json.dump(summary, f, indent=1, default=jsonable)
     log('wrote', paths['json'])
     return state

@@ -60,7 +60,7 @@ from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.checkpoint import (CheckpointError, CheckpointMismatchError,
                                Checkpointer, check_config)
 from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
-                             run_command, train_loop, weight_decay)
+                             run_command, train_loop, weight_decay, writing)
 from experiments._flags import (DEEP_OPTIONS, NETS, add_checkpoint_flags,
                                add_deep_options, jsonable, nonnegative_float32,
                                nonnegative_int, positive_float32,
@@ -655,14 +655,14 @@ def evaluate_test_set(eval_fn, test_batches):
 
 def _write_reports(base, header, history):
     """Rewrite ``base``.json and ``base``.csv with every report so far."""
-    with open(base + '.json', 'w') as f:
+    with writing(base + '.json') as f:
         json.dump(dict(header, reports=history), f, indent=1,
                   default=jsonable)
     columns = ['step', 'learning_rate']
     for row in history:
         columns += [k for k in row if k not in columns and k != 'time']
     columns.append('time')
-    with open(base + '.csv', 'w', newline='') as f:
+    with writing(base + '.csv', newline='') as f:
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(history)

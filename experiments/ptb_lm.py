@@ -86,7 +86,7 @@ from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.legacy import save_legacy_params
 from indrnn.training import (ProgressLog, StopSignals, compile_test_fn,
                              compile_train_fn, last_checkpoint_note,
-                             run_command, weight_decay)
+                             run_command, weight_decay, writing)
 from indrnn.checkpoint import (CheckpointError, CheckpointMismatchError,
                                Checkpointer, check_config, read_checkpoint)
 from experiments._flags import (DEEP_OPTIONS, add_checkpoint_flags,
@@ -817,7 +817,7 @@ class EpochLog:
         self.final = {}
         folder = os.path.dirname(os.path.abspath(base))
         os.makedirs(folder, exist_ok=True)
-        with open(base + ".csv", "w", newline="") as f:
+        with writing(base + ".csv", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(CSV_FIELDS)
             # A resumed run's earlier epochs (from its checkpoint).
@@ -834,7 +834,7 @@ class EpochLog:
         """
         row = {k: jsonable(v) for k, v in row.items()}
         self.rows.append(row)
-        with open(self.base + ".csv", "a", newline="") as f:
+        with writing(self.base + ".csv", "a", newline="") as f:
             csv.writer(f).writerow([row.get(k, "") for k in CSV_FIELDS])
         self.write_json()
         if self.plot:
@@ -848,7 +848,7 @@ class EpochLog:
 
     def write_json(self):
         """Rewrite the JSON log."""
-        with open(self.base + ".json", "w") as f:
+        with writing(self.base + ".json") as f:
             json.dump({"run": self.meta, "epochs": self.rows,
                        **self.final}, f, indent=1)
 

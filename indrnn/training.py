@@ -49,6 +49,7 @@ __all__ = [
     "CheckpointInterval",
     "StopSignals",
     "last_checkpoint_note",
+    "writing",
     "train_loop",
     "float32_unless_configured",
     "run_command",
@@ -356,6 +357,39 @@ def compile_test_fn(inputs, outputs, mode=None, cache=True):
                      cache=cache)
 
 
+@contextlib.contextmanager
+def writing(path, mode="w", **kwargs):
+    """``open(path, mode)`` for a result file (log, report, CSV).
+
+    A failed write (a full disk) raises an ``OSError`` that names
+    ``path``: ``write`` and ``close`` errors do not name their file,
+    and :func:`run_command` reports the file in its one-line message.
+
+    Parameters
+    ----------
+    path : path-like
+    mode : str
+    **kwargs
+        Passed to ``open`` (``newline``, ``encoding``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), 'a.csv')
+    >>> with writing(path, newline='') as f:
+    ...     _ = f.write('step,loss\\n')
+    >>> open(path).read()
+    'step,loss\\n'
+    """
+    try:
+        with open(path, mode, **kwargs) as f:
+            yield f
+    except OSError as exc:
+        if exc.filename is None:
+            raise OSError(exc.errno, exc.strerror, os.fspath(path)) from exc
+        raise
+
+
 class ProgressLog:
     """Print progress lines and append them to a log file.
 
@@ -388,11 +422,8 @@ class ProgressLog:
         if self.path:
             # Opened per line so the log is complete even if the run is
             # killed; lines are rare (one per report).
-            try:
-                with open(self.path, "a") as f:
-                    f.write(line + "\n")
-            except OSError as exc:  # name the file (a failed write does not)
-                raise OSError(exc.errno, exc.strerror, self.path) from exc
+            with writing(self.path, "a") as f:
+                f.write(line + "\n")
 
 
 class TrainState:

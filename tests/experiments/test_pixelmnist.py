@@ -382,3 +382,35 @@ def test_sigint_writes_a_checkpoint_and_the_printed_command_resumes(
     with np.load(out / 'MNIST_indrnn.npz') as a, \
             np.load(tmp_path / 'b' / 'MNIST_indrnn.npz') as b:
         assert_same_arrays(a, b)
+
+
+def test_full_disk_while_writing_the_reports_is_reported(data, tmp_path,
+                                                         monkeypatch, capsys):
+    """The disk fills while the run rewrites its CSV report: exit status 1
+    and one line naming the CSV and the last checkpoint, which is whole."""
+    import errno
+    from indrnn import training
+    from indrnn.checkpoint import read_checkpoint
+    monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
+    real_open = open
+
+    def full_disk_for_csv(path, mode='r', *args, **kwargs):
+        f = real_open(path, mode, *args, **kwargs)
+        if str(path).endswith('.csv') and 'w' in mode:
+            def write(_):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            f.write = write
+        return f
+    monkeypatch.setattr(training, 'open', full_disk_for_csv, raising=False)
+    out = tmp_path / 'run'
+    argv = NET + ['--eval_every', '2', '--seed', '0', '--data_dir',
+                  str(data), '--out', str(out), '--max_steps', '4',
+                  '--checkpoint_every', '1']
+    assert pixelmnist.main(argv) == 1
+    err = capsys.readouterr().err
+    [line] = [l for l in err.splitlines() if l.startswith('error: ')]
+    assert line.startswith('error: could not write %s (No space left on '
+                           'device).' % (out / 'MNIST_indrnn.csv')), line
+    last = line.split('The last checkpoint, ')[1].split(', is intact')[0]
+    # the one before the report at step 2 (reports come first)
+    assert read_checkpoint(last)['loop']['step'] == 1
