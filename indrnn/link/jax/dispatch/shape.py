@@ -31,7 +31,7 @@ from pytensor.graph.traversal import io_toposort
 from pytensor.link.jax.dispatch.basic import jax_funcify
 from pytensor.raise_op import CheckAndRaise
 from pytensor.scalar.basic import ScalarOp, ScalarType
-from pytensor.tensor.basic import (MakeVector, ScalarFromTensor,
+from pytensor.tensor.basic import (ARange, MakeVector, ScalarFromTensor,
                                    TensorFromScalar)
 from pytensor.tensor.elemwise import DimShuffle, Elemwise
 from pytensor.tensor.shape import Shape, Shape_i
@@ -150,6 +150,50 @@ def jax_funcify_ShapeExpr(op, node=None, **kwargs):
         return int(op.evaluate([tuple(a.shape) for a in arrays]))
 
     return shape_expr
+
+
+_pytensor_jax_arange = jax_funcify.dispatch(ARange)
+
+
+@jax_funcify.register(ARange)
+def jax_funcify_ARange(op, node, **kwargs):
+    """``arange`` whose bounds may come from a :class:`ShapeExpr`.
+
+    PyTensor's JAX ``arange`` checks, when it converts the graph, that its
+    bounds are constants or ``Shape_i``, and refuses anything else; the
+    output of a :class:`ShapeExpr` is concrete too (e.g. the number of
+    random numbers of a dropout mask, a product of shapes). Other nodes go
+    to PyTensor's implementation.
+
+    Parameters
+    ----------
+    op : ARange
+    node : Apply
+
+    Returns
+    -------
+    callable
+    """
+    if not any(arg.owner is not None and isinstance(arg.owner.op, ShapeExpr)
+               for arg in node.inputs):
+        return _pytensor_jax_arange(op, node=node, **kwargs)
+    import jax.numpy as jnp
+    constants = [np.asarray(arg.data, op.dtype)
+                 if isinstance(arg, Constant) else None
+                 for arg in node.inputs]
+    if any(c is None and not (arg.owner is not None and isinstance(
+            arg.owner.op, (ShapeExpr, Shape_i)))
+           for c, arg in zip(constants, node.inputs)):
+        return _pytensor_jax_arange(op, node=node, **kwargs)
+
+    def arange(*args):
+        # constants in the Op's dtype (an int8 literal would overflow the
+        # bounds check of jnp.arange), the other bounds are Python ints
+        start, stop, step = (a if c is None else c
+                             for a, c in zip(args, constants))
+        return jnp.arange(start, stop, step, dtype=op.dtype)
+
+    return arange
 
 
 def shape_derived(var, memo):
