@@ -905,8 +905,40 @@ def float32_unless_configured():
     if "floatX" in keys:
         yield
     else:
-        with pytensor.config.change_flags(floatX="float32"):
+        with pytensor.config.change_flags(floatX="float32"), \
+                _jax_x64(False):
             yield
+
+
+@contextlib.contextmanager
+def _jax_x64(enabled):
+    """Set JAX's ``jax_enable_x64`` for the block, if JAX is loaded.
+
+    PyTensor sets it from ``floatX`` when its JAX backend is imported: on
+    importing :mod:`indrnn.ops`, before :func:`float32_unless_configured`
+    switches to float32. With 64 bits left on, some of PyTensor's JAX
+    implementations compute a float32 node in float64 (a ``Sum`` with a
+    float64 accumulator returns it), and the parameters that the training
+    function updates turned float64 after the first step in
+    ``mode="JAX"``. JAX reads the flag when it traces, i.e. on the first
+    call of a compiled function, so it must hold for the whole run.
+
+    Parameters
+    ----------
+    enabled : bool
+    """
+    jax = sys.modules.get("jax")
+    if jax is None:
+        # Not loaded: PyTensor will set the flag from the floatX of the
+        # moment it imports its JAX backend.
+        yield
+        return
+    previous = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", bool(enabled))
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_x64", previous)
 
 
 #: The errors of a write that the disk refused: full, over quota, file too

@@ -1,6 +1,7 @@
 """Tests of indrnn.theano_flags: legacy THEANO_FLAGS -> PYTENSOR_FLAGS."""
 import io
 import os
+import re
 import subprocess
 import sys
 
@@ -145,3 +146,45 @@ def test_pytensor_accepts_every_translated_flag(tmp_path):
                                    "high", "warn", str(tmp_path)]
     # PyTensor warns about flags it does not know; it must not here.
     assert "does not recognise" not in proc.stderr
+
+
+#: The original README's GPU flags.
+GPU_FLAGS = "floatX=float32,device=cuda0,mode=FAST_RUN"
+EXPERIMENTS = ("adding", "pixelmnist", "penntree_charlevel_rernn",
+               "penntree_wordlevel_rernn_WT", "Indrnn_action_train")
+
+
+@pytest.mark.parametrize("module", EXPERIMENTS)
+def test_every_experiment_translates_although_it_imports_pytensor_first(
+        module):
+    # Each experiment module imports pytensor before indrnn; importing it
+    # as the commands do (python -m, console scripts: the package first)
+    # must still translate, once.
+    code = ("import experiments.%s, pytensor; c = pytensor.config; "
+            "print(c.floatX, c.mode)" % module)
+    proc = _run_python(code, THEANO_FLAGS=GPU_FLAGS)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["float32", "JAX"]
+    lines = [line for line in proc.stderr.splitlines()
+             if line.startswith("indrnn: THEANO_FLAGS")]
+    assert len(lines) == 1 and "not translated" not in lines[0], lines
+
+
+def test_original_gpu_command_line_trains_in_jax_mode(tmp_path):
+    # The README's command, as the port runs it: translated, and trained
+    # (in JAX mode, on the CPU here).
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("THEANO_FLAGS", "PYTENSOR_FLAGS")}
+    env["THEANO_FLAGS"] = GPU_FLAGS
+    env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.run(
+        [sys.executable, "-u", "-m", "experiments.adding", "--model",
+         "indrnn", "--seq_len", "10", "--hidden_units", "4",
+         "--max_steps", "2", "--report_every", "1", "--seed", "0",
+         "--out", str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=300, cwd=REPO_ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "PYTENSOR_FLAGS='floatX=float32,mode=JAX'" in proc.stderr
+    assert "not translated" not in proc.stderr
+    assert "seed 0 floatX float32" in proc.stdout
+    assert len(re.findall(r"^step \d+ lr", proc.stdout, flags=re.M)) == 2

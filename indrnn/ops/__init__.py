@@ -39,6 +39,8 @@ def _register_jax():
     try:
         from ..link.jax.dispatch import recurrence  # noqa: F401
         from ..link.jax.dispatch import batchnorm  # noqa: F401
+        # concrete shapes for the JAX mode (a "jax"-tagged graph rewrite)
+        from ..link.jax.dispatch import shape  # noqa: F401
     except ImportError:
         # an incomplete JAX installation: the JAX mode cannot work anyway
         return False
