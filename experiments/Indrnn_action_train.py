@@ -82,7 +82,7 @@ from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
 
 from experiments import Indrnn_action_network as action_network
 from experiments import opts
-from experiments._flags import (DEEP_OPTIONS, add_checkpoint_flags,
+from indrnn.run.flags import (DEEP_OPTIONS, add_checkpoint_flags,
                                 jsonable, resume_command)
 
 __all__ = [

@@ -32,8 +32,6 @@ Train for a few minutes on sequences of 100 steps::
 (4, 1)
 """
 import argparse
-import os
-import sys
 import types
 
 import numpy as np
@@ -45,12 +43,10 @@ from indrnn.indrnn import IndRNNLayer
 from indrnn.lasagne.layers import (DenseLayer, Gate, InputLayer, LSTMLayer,
                                    RecurrentLayer)
 from indrnn.lasagne.nonlinearities import rectify, tanh
-from indrnn.checkpoint import Checkpointer
-from experiments._flags import (add_checkpoint_flags, nonnegative_float32,
-                               nonnegative_int, positive_float32,
-                               positive_int, resume_command)
-from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
-                             run_command, train_loop)
+from indrnn.run import Run, StepDecay, command
+from indrnn.run.flags import (add_run_flags, nonnegative_float32,
+                              positive_float32, positive_int)
+from indrnn.training import compile_test_fn, compile_train_fn
 
 __all__ = [
     "FEATURE_SIZE",
@@ -108,21 +104,9 @@ def make_parser():
     parser.add_argument('--lr', type=positive_float32, default=2e-4, help='lr')
     parser.add_argument('--in2hidW', type=nonnegative_float32, default=0.001)
     parser.add_argument('--gradclipvalue', type=nonnegative_float32, default=10)
-    # Not in the original.
-    parser.add_argument('--seed', type=int, default=None,
-                        help='random seed for initialisation and data '
-                             '(default: drawn at random and logged)')
-    parser.add_argument('--max_steps', type=nonnegative_int, default=None,
-                        help='stop after this many batches (default: run '
-                             'the original learning-rate schedule to its '
-                             'end)')
-    parser.add_argument('--report_every', type=positive_int, default=100,
-                        help='batches between reports (original: 100)')
-    parser.add_argument('--out', type=str, default='.',
-                        help='folder for the parameter file and the log')
-    parser.add_argument('--log', type=str, default=None,
-                        help='log file (default: <out>/<model><seq_len>.log)')
-    add_checkpoint_flags(parser, '<out>/<model><seq_len>_checkpoints/')
+    run_flags = add_run_flags(parser, '<model><seq_len>')
+    run_flags.add_argument('--report_every', type=positive_int, default=100,
+                           help='batches between reports (original: 100)')
     return parser
 
 
@@ -401,67 +385,32 @@ def compile_functions(args, net, mode=None):
     return train_fn, test_fn
 
 
-def _run(args, argv=()):
-    save_name = args.model + str(args.seq_len)
-    log = ProgressLog(args.log or os.path.join(args.out, save_name + '.log'))
-    os.makedirs(args.out, exist_ok=True)
-    seed = args.seed
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2 ** 32))
-    log(args)
-    log("seed", seed, "floatX", pytensor.config.floatX)
-    # One random state for initialisation and data, as the original's
-    # global np.random: initial weights first, then batches.
-    rng = np.random.RandomState(seed)
-    lasagne.random.set_rng(rng)
+def _run(args, argv):
+    run = Run(args, argv, args.model + str(args.seq_len), 'experiments.adding',
+              CONFIG_KEYS)
     g = network_globals(args)
     learn_net = build_network(args)
-    log("output shape", lasagne.layers.get_output_shape(learn_net['out']))
-
-    log("Compiling")
+    run.log("output shape", lasagne.layers.get_output_shape(learn_net['out']))
+    run.log("Compiling")
     train_fn, test_fn = compile_functions(args, learn_net)
-    count = [0]
-    checkpointer = resume = None
-    if args.checkpoint_every or args.resume:
-        def set_schedule(saved):
-            count[0] = int(saved['count'])
-        checkpointer = Checkpointer(
-            os.path.join(args.out, save_name + '_checkpoints'),
-            learn_net['out'], train_fn, rngs=[rng], args=args,
-            keep=args.keep_checkpoints,
-            get_state=lambda: {'count': count[0]}, set_state=set_schedule,
-            best_metric='test_mse', resume_command=resume_command('experiments.adding', argv))
-        if args.resume:
-            resume = checkpointer.load(args.resume, config_keys=CONFIG_KEYS)
-            log("resumed from", args.resume, "at step", resume['step'])
-
-    def next_batch():
-        return generate_data(g.seq_len, g.batch_size, rng)
+    # One random state for initialisation and data, as the original's
+    # global np.random: initial weights first, then batches.
+    rng = run.rng
 
     def evaluate(state):
         x, y = generate_data(g.seq_len, 1000, rng)
         mse, = test_fn(x, y)
         return {"test_mse": float(mse)}
 
-    def schedule(state):
-        # The original counts reports and decays after the 201st (count >
-        # 200), then starts counting again.
-        count[0] += 1
-        if count[0] > 200:
-            state.learning_rate = np.float32(state.learning_rate * 0.1)
-            state.log('learning rate', state.learning_rate)
-            count[0] = 0
-            if state.learning_rate < 1e-6:
-                state.stop = True
-
-    state = train_loop(
-        lambda batch, lr: train_fn(*batch, lr), next_batch,
-        np.float32(g.lr), names=("mse",), report_every=args.report_every,
-        evaluate=evaluate, schedule=schedule, max_steps=args.max_steps,
-        log=log, save_path=os.path.join(args.out, save_name),
-        save_layer=learn_net['out'], checkpointer=checkpointer,
-        checkpoint_every=args.checkpoint_every, resume=resume)
-    return state
+    return run.train(
+        lambda batch, lr: train_fn(*batch, lr),
+        lambda: generate_data(g.seq_len, g.batch_size, rng), g.lr,
+        learn_net['out'], train_fn, names=("mse",),
+        report_every=args.report_every, evaluate=evaluate,
+        # The original counts reports and decays after the 201st
+        # (count > 200), then counts again: every 201 reports.
+        schedule=StepDecay(201 * args.report_every, stop_below=1e-6),
+        best_metric='test_mse', curves=('train_mse', 'test_mse'))
 
 
 def main(argv=None):
@@ -486,10 +435,7 @@ def main(argv=None):
         python -m experiments.adding --model indrnn --seq_len 100 \\
             --max_steps 3000 --out runs/adding
     """
-    if argv is None:
-        argv = sys.argv[1:]
-    args = make_parser().parse_args(argv)
-    return run_command(lambda: _run(args, argv))
+    return command(make_parser, _run, argv)
 
 
 if __name__ == '__main__':

@@ -9,7 +9,7 @@ networks.
 """
 import numpy as np
 
-from experiments._flags import (add_deep_options, nonnegative_float32,
+from indrnn.run.flags import (add_deep_options, nonnegative_float32,
                                nonnegative_int, positive_float32,
                                positive_int, probability_float32)
 

@@ -41,7 +41,7 @@ import types
 import numpy as np
 
 import indrnn.lasagne as lasagne
-from experiments._flags import (add_deep_options, nonnegative_float32,
+from indrnn.run.flags import (add_deep_options, nonnegative_float32,
                                 nonnegative_int, positive_float32,
                                 positive_int, probability,
                                 probability_float32)

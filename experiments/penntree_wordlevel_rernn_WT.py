@@ -40,7 +40,7 @@ import types
 import numpy as np
 
 import indrnn.lasagne as lasagne
-from experiments._flags import (nonnegative_float32, nonnegative_int,
+from indrnn.run.flags import (nonnegative_float32, nonnegative_int,
                                 positive_float32, positive_int,
                                 probability_float32)
 from indrnn.lasagne.init import HeNormal, Normal, Uniform

@@ -38,10 +38,7 @@ Examples
 (4, 10)
 """
 import argparse
-import csv
-import json
 import os
-import sys
 import types
 
 import numpy as np
@@ -57,14 +54,12 @@ from indrnn.lasagne.nonlinearities import rectify, softmax
 from indrnn import deep
 from indrnn.data import mnist
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
-from indrnn.checkpoint import (CheckpointError, CheckpointMismatchError,
-                               Checkpointer, check_config)
-from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
-                             run_command, train_loop, weight_decay, writing)
-from experiments._flags import (DEEP_OPTIONS, NETS, add_checkpoint_flags,
-                               add_deep_options, jsonable, nonnegative_float32,
-                               nonnegative_int, positive_float32,
-                               positive_int, resume_command)
+from indrnn.checkpoint import CheckpointMismatchError
+from indrnn.run import Constant, Run, StepDecay, command
+from indrnn.run.flags import (DEEP_OPTIONS, NETS, add_deep_options,
+                              add_run_flags, nonnegative_float32,
+                              positive_float32, positive_int)
+from indrnn.training import compile_test_fn, compile_train_fn, weight_decay
 
 __all__ = [
     "OUTPUTCLASS",
@@ -157,15 +152,10 @@ def make_run_parser():
     (6, 100, 1000)
     """
     parser = make_parser()
-    extra = parser.add_argument_group('run options (not in the original)')
-    extra.add_argument('--seed', type=int, default=None,
-                       help='random seed of the initial weights, the batch '
-                            'order and the permutation (default: drawn at '
-                            'random and logged)')
-    extra.add_argument('--max_steps', type=nonnegative_int, default=None,
-                       help='stop after this many batches (default: run the '
-                            'original learning-rate schedule to its end, '
-                            '3M batches)')
+    extra = add_run_flags(
+        parser, 'MNIST_<model>',
+        data_dir='folder holding mnist/ (or the four MNIST files '
+                 'themselves); default: $%s, else data' % mnist.ENV_VAR)
     extra.add_argument('--eval_every', type=positive_int, default=1000,
                        help='batches between reports and test-set '
                             'evaluations (original: 1000)')
@@ -175,10 +165,6 @@ def make_run_parser():
     extra.add_argument('--test_subset', type=positive_int, default=None,
                        help='evaluate on the first N test images (default: '
                             '--subset, else all 10000)')
-    extra.add_argument('--data_dir', type=str, default=None,
-                       help='folder holding mnist/ (or the four MNIST files '
-                            'themselves); default: $%s, else data'
-                            % mnist.ENV_VAR)
     extra.add_argument('--download', action='store_true', default=False,
                        help='download missing MNIST files into '
                             '<data_dir>/mnist, checking their md5 sums')
@@ -188,14 +174,6 @@ def make_run_parser():
     extra.add_argument('--permutation', type=str, default=None,
                        help='.npy file of a saved pixel order to use with '
                             '--use_permute (e.g. to evaluate a run again)')
-    extra.add_argument('--out', type=str, default='.',
-                       help='folder for the parameters, permutation and '
-                            'logs')
-    extra.add_argument('--log', type=str, default=None,
-                       help='text log (default: <out>/MNIST_<model>.log); '
-                            'every report also goes to '
-                            '<out>/MNIST_<model>.csv and .json')
-    add_checkpoint_flags(extra, '<out>/MNIST_<model>_checkpoints/')
     return parser
 
 
@@ -653,22 +631,7 @@ def evaluate_test_set(eval_fn, test_batches):
             'test_images': count}
 
 
-def _write_reports(base, header, history):
-    """Rewrite ``base``.json and ``base``.csv with every report so far."""
-    with writing(base + '.json') as f:
-        json.dump(dict(header, reports=history), f, indent=1,
-                  default=jsonable)
-    columns = ['step', 'learning_rate']
-    for row in history:
-        columns += [k for k in row if k not in columns and k != 'time']
-    columns.append('time')
-    with writing(base + '.csv', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(history)
-
-
-def _load_data(args, log, permute=True):
+def _load_data(args, log, permute_seed, permute=True):
     """The preprocessed data and the permutation (None unless permuted).
 
     With ``permute=False`` (a resumed run, whose permutation is the
@@ -688,8 +651,8 @@ def _load_data(args, log, permute=True):
             P = mnist.load_permutation(args.permutation, X_train.shape[1])
             log('permutation from', args.permutation)
         else:
-            P = mnist.make_permutation(X_train.shape[1], args.permute_seed)
-            log('permutation seed', args.permute_seed)
+            P = mnist.make_permutation(X_train.shape[1], permute_seed)
+            log('permutation seed', permute_seed)
         X_train, X_test = X_train[:, P, :], X_test[:, P, :]
     log('data from', mnist.find_mnist_dir(data_dir), 'train', X_train.shape,
         'test', X_test.shape)
@@ -714,18 +677,18 @@ class _TrainBatchState:
 
     :class:`~indrnn.data.mnist.BackgroundBatches` prepares one batch ahead
     in a thread, so when the loop checkpoints after step k the producer has
-    already drawn batch k + 1 (and may be shuffling). The state to save is
-    the one right after batch k was drawn: taken in the producer's thread
-    and handed over with the batch, it is never read while it changes.
+    already drawn batch k + 1 (and may be shuffling). The state to save,
+    :attr:`state`, is the one right after batch k was drawn: taken in the
+    producer's thread and handed over with the batch, it is never read
+    while it changes.
     """
 
     def __init__(self, batches):
         self.batches = batches
         self._order = (None, None)
-        self.state = self.snapshot()
+        self.state = self._snapshot()
 
-    def snapshot(self):
-        """dict: order, position, completed passes and random state."""
+    def _snapshot(self):
         b = self.batches
         # The order changes only when a pass ends (and epoch advances).
         if self._order[0] != b.epoch:
@@ -736,9 +699,13 @@ class _TrainBatchState:
                 'rng': [algorithm, keys.tolist(), int(pos), int(has_gauss),
                         float(gauss)]}
 
-    def restore(self, saved):
-        """Put the producer in the state ``saved`` (from :meth:`snapshot`).
-        """
+    def state_dict(self):
+        """dict: order, position, completed passes and random state after
+        the last batch handed to the loop."""
+        return self.state
+
+    def load_state_dict(self, saved):
+        """Put the producer in the state ``saved``."""
         b = self.batches
         order = np.asarray(saved['order'], dtype=b.order.dtype)
         if sorted(order.tolist()) != list(range(len(b.y))):
@@ -752,173 +719,100 @@ class _TrainBatchState:
         b.rng.set_state((algorithm, np.asarray(keys, dtype=np.uint32), pos,
                          has_gauss, gauss))
         self._order = (None, None)
-        self.state = self.snapshot()
+        self.state = self._snapshot()
 
     def __call__(self):
         batch = self.batches()
-        return batch, self.snapshot()
+        return batch, self._snapshot()
 
 
-def _saved_seed(path, args):
-    """The seed of the run saved in the checkpoint ``path``, after checking
-    that ``args`` match its :data:`CONFIG_KEYS`.
+class _TestOrder:
+    """The order of the test batches, kept in checkpoints."""
 
-    Raises
-    ------
-    indrnn.checkpoint.CheckpointError
-        Unreadable file, or not a checkpoint of this script.
-    indrnn.checkpoint.CheckpointMismatchError
-        A flag of :data:`CONFIG_KEYS` differs (named in the message).
-    """
-    # Read before the network exists, so load_checkpoint (which validates
-    # against the network) cannot be used yet. The flags are checked here
-    # too, so that a mismatch is refused before the data are loaded and the
-    # network compiled.
-    schedule = check_config(path, args, CONFIG_KEYS)['schedule'] or {}
-    if 'seed' not in schedule:
-        raise CheckpointError('checkpoint %s was not written by '
-                              'experiments.pixelmnist' % path)
-    return int(schedule['seed'])
+    def __init__(self, batches):
+        self.batches = batches
+
+    def state_dict(self):
+        return self.batches.order.tolist()
+
+    def load_state_dict(self, order):
+        if sorted(order) != list(range(len(self.batches.y))):
+            raise CheckpointMismatchError(
+                'the checkpoint\'s test order covers %d images, this run '
+                'has %d' % (len(order), len(self.batches.y)))
+        self.batches.order = np.asarray(order,
+                                        dtype=self.batches.order.dtype)
 
 
 def _run(args, argv):
-    name = save_name(args)
-    os.makedirs(args.out, exist_ok=True)
-    base = os.path.join(args.out, name)
-    log = ProgressLog(args.log or base + '.log')
-    seed = args.seed
-    if args.resume:
-        # The seed also fixes what a checkpoint cannot restore: the seeds
-        # the dropout layers draw when the network is built. So a resumed
-        # run takes the checkpoint's, before anything is built.
-        seed = _saved_seed(args.resume, args)
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2 ** 32))
-    if args.permute_seed is None:
-        args.permute_seed = seed
-    log(args)
-    log('seed', seed, 'floatX', pytensor.config.floatX)
-
-    # A resumed run takes its permutation from the checkpoint, so it is
-    # applied only once that is read.
+    run = Run(args, argv, save_name(args), 'experiments.pixelmnist',
+              CONFIG_KEYS)
+    log = run.log
+    permute_seed = run.seed if args.permute_seed is None \
+        else args.permute_seed
+    # A resumed run takes its permutation from the checkpoint.
+    saved_P = run.resumed['state']['permutation'] if run.resumed else None
     (X_train, y_train), (X_test, y_test), P = _load_data(
-        args, log, permute=not args.resume)
-    header = {'argv': list(argv), 'seed': seed,
-              'floatX': pytensor.config.floatX,
-              'args': {k: jsonable(v) for k, v in vars(args).items()},
-              'permutation': None}
+        args, log, permute_seed, permute=not args.resume)
     seq_len, feature_size = X_train.shape[1], X_train.shape[2]
+    if saved_P is not None:
+        P = np.asarray(saved_P, dtype=np.int64)
+        mnist.check_permutation(P, seq_len)
+        if args.permutation and not np.array_equal(
+                P, mnist.load_permutation(args.permutation, seq_len)):
+            raise CheckpointMismatchError(
+                'checkpoint %s was trained with another pixel order than '
+                '--permutation %s' % (args.resume, args.permutation))
+        X_train, X_test = X_train[:, P, :], X_test[:, P, :]
+    permutation = None
+    if P is not None:
+        permutation = mnist.save_permutation(run.base + '_permutation.npy',
+                                             P)
+        log('saved permutation to', permutation)
 
-    # The weights from RandomState(seed), as the adding script; the batch
-    # order from its own state, so the batch thread never shares a state
-    # with the main thread.
-    lasagne.random.set_rng(np.random.RandomState(seed))
-    data_rng = np.random.RandomState([seed, 1])
+    # The weights from RandomState(seed) (run.rng), as the adding script;
+    # the batch order from its own state, so the batch thread never shares
+    # a state with the main thread.
+    data_rng = np.random.RandomState([run.seed, 1])
     g = network_globals(args, seq_len, feature_size)
     learn_net = build_network(args, seq_len, feature_size)
     log('output shape', lasagne.layers.get_output_shape(learn_net['out']))
     log('Compiling')
     train_fn, eval_fn = compile_functions(args, learn_net, g.U_bound)
 
-    next_decay = [LR_DECAY_STEPS]
-    # What the checkpoint holds besides the loop's state; 'live' is
-    # filled in below (the batches, the loop's state object).
-    live = {}
-    earlier = []    # reports before the resumed checkpoint
-    saved = {}
-
-    def get_state():
-        state = live.get('loop')
-        return {'next_decay': next_decay[0], 'seed': seed,
-                'permutation': None if P is None else P.tolist(),
-                'test_order': live['test'].order.tolist(),
-                'train': live['train'].state,
-                'history': earlier + (state.history if state else [])}
-
-    checkpointer = resume = None
-    if args.checkpoint_every or args.resume:
-        checkpointer = Checkpointer(
-            base + '_checkpoints', learn_net['out'], train_fn, args=args,
-            keep=args.keep_checkpoints, get_state=get_state,
-            set_state=saved.update, best_metric='bn_accuracy',
-            best_mode='max',
-            resume_command=resume_command('experiments.pixelmnist', argv))
-        if args.resume:
-            resume = checkpointer.load(args.resume, config_keys=CONFIG_KEYS)
-            log('resumed from', args.resume, 'at step', resume['step'])
-            next_decay[0] = int(saved['next_decay'])
-            earlier.extend(saved['history'])
-            if saved['permutation'] is not None:
-                P = np.asarray(saved['permutation'], dtype=np.int64)
-                mnist.check_permutation(P, seq_len)
-                if args.permutation and not np.array_equal(
-                        P, mnist.load_permutation(args.permutation, seq_len)):
-                    raise CheckpointMismatchError(
-                        'checkpoint %s was trained with another pixel '
-                        'order than --permutation %s'
-                        % (args.resume, args.permutation))
-                X_train, X_test = X_train[:, P, :], X_test[:, P, :]
-    if P is not None:
-        header['permutation'] = mnist.save_permutation(
-            base + '_permutation.npy', P)
-        log('saved permutation to', header['permutation'])
-
-    # Both draw their first shuffle here, in this order; only then does
-    # the batch thread start using data_rng.
-    train_producer = _TrainBatchState(mnist.TrainBatches(
+    # Both draw their first shuffle here, in this order; the batch thread
+    # starts with the first batch, after a resumed run's state is loaded.
+    producer = _TrainBatchState(mnist.TrainBatches(
         X_train, y_train, g.batch_size, data_rng))
     test_batches = mnist.TestBatches(X_test, y_test, g.batch_size,
                                      rng=data_rng)
-    if resume is not None:
-        # The resumed run continues the saved batch order and test order.
-        test_order = np.asarray(saved['test_order'],
-                                dtype=test_batches.order.dtype)
-        if sorted(test_order.tolist()) != list(range(len(y_test))):
-            raise CheckpointMismatchError(
-                'checkpoint %s: its test order covers %d images, this run '
-                'has %d' % (args.resume, len(test_order), len(y_test)))
-        test_batches.order = test_order
-        train_producer.restore(saved['train'])
-    live['train'], live['test'] = train_producer, test_batches
-    train_batches = mnist.BackgroundBatches(train_producer)
+    background = []
 
     def next_batch():
-        batch, live['train'].state = train_batches()
+        if not background:
+            background.append(mnist.BackgroundBatches(producer))
+        batch, producer.state = background[0]()
         return batch
-
-    def evaluate(state):
-        live['loop'] = state
-        return evaluate_test_set(eval_fn, test_batches)
-
-    def schedule(state):
-        live['loop'] = state
-        _write_reports(base, header, earlier + state.history)
-        # The original decays at every multiple of 600k batches; with the
-        # default --eval_every the report falls on it.
-        while state.step >= next_decay[0] and not state.stop:
-            next_decay[0] += LR_DECAY_STEPS
-            state.learning_rate = np.float32(state.learning_rate * 0.1)
-            state.log('learning rate', state.learning_rate)
-            if state.learning_rate < 1e-8:
-                state.stop = True
 
     log('learning rate', np.float32(g.lr))
     try:
-        state = train_loop(
-            lambda batch, lr: train_fn(batch[0], batch[1], lr),
-            next_batch, np.float32(g.lr), names=('loss', 'acc'),
-            report_every=args.eval_every, evaluate=evaluate,
-            schedule=schedule, max_steps=args.max_steps, log=log,
-            save_path=base, save_layer=learn_net['out'],
-            checkpointer=checkpointer,
-            checkpoint_every=args.checkpoint_every, resume=resume)
+        return run.train(
+            lambda batch, lr: train_fn(batch[0], batch[1], lr), next_batch,
+            g.lr, learn_net['out'], train_fn, names=('loss', 'acc'),
+            report_every=args.eval_every,
+            evaluate=lambda state: evaluate_test_set(eval_fn, test_batches),
+            # The original decays at every multiple of 600k batches; with
+            # the default --eval_every the report falls on it.
+            schedule=StepDecay(LR_DECAY_STEPS, stop_below=1e-8),
+            state={'train': producer, 'test_order': _TestOrder(test_batches),
+                   'permutation': Constant(None if P is None
+                                           else P.tolist())},
+            best_metric='bn_accuracy', best_mode='max',
+            curves=('train_acc', 'accuracy', 'bn_accuracy'),
+            header={'permutation': permutation})
     finally:
-        train_batches.close()
-    header['stop_reason'] = state.stop_reason
-    header['steps'] = state.step
-    _write_reports(base, header, earlier + state.history)
-    log('reports written to', base + '.csv', 'and', base + '.json')
-    return state
+        if background:
+            background[0].close()
 
 
 def main(argv=None):
@@ -959,11 +853,8 @@ def main(argv=None):
         python -m experiments.pixelmnist --num_layers 2 --hidden_units 32 \\
             --subset 2000 --eval_every 100 --max_steps 1000 --seed 0
     """
-    if argv is None:
-        argv = sys.argv[1:]
-    args = make_main_parser().parse_args(argv)
-    return run_command(lambda: _run(args, argv),
-                       data_errors=(mnist.MNISTError,))
+    return command(make_main_parser, _run, argv,
+                   data_errors=(mnist.MNISTError,))
 
 
 if __name__ == '__main__':

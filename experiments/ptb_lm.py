@@ -25,7 +25,7 @@ What the original does, and this module repeats:
   with ``test_fn`` and again with ``bn_test_fn``. Each figure is the mean
   over the batches of the batch's figure (so the perplexity is the mean of
   per-batch perplexities, as the original prints it).
-- The schedule (:class:`PlateauSchedule`): keep a copy of all parameter
+- The schedule (:class:`indrnn.run.schedules.PlateauDecay`): keep a copy of all parameter
   values whenever the validation BPC (the perplexity with ``--comp_perp``)
   improves; once ``--pThre`` further epochs passed without improvement,
   restore that copy and multiply the learning rate by 0.2 (``--lr_decay``
@@ -84,12 +84,13 @@ import indrnn.lasagne as lasagne
 from indrnn.data import ptb
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.legacy import save_legacy_params
+from indrnn.run.schedules import PlateauDecay
 from indrnn.training import (ProgressLog, StopSignals, compile_test_fn,
                              compile_train_fn, last_checkpoint_note,
                              run_command, weight_decay, writing)
 from indrnn.checkpoint import (CheckpointError, CheckpointMismatchError,
                                Checkpointer, check_config, read_checkpoint)
-from experiments._flags import (DEEP_OPTIONS, add_checkpoint_flags,
+from indrnn.run.flags import (DEEP_OPTIONS, add_checkpoint_flags,
                                 jsonable, resume_command)
 
 __all__ = [
@@ -99,7 +100,6 @@ __all__ = [
     "compile_functions",
     "LMFunctions",
     "run_pass",
-    "PlateauSchedule",
     "TrainPosition",
     "CONFIG_KEYS",
     "RESUME_FREE_KEYS",
@@ -460,150 +460,6 @@ def run_pass(fn, data, batch_size, seq_len, hid_init, progress=None,
     else:
         result.update(perp=t_perp / count, bpc=t_bpc / count)
     return result
-
-
-class PlateauSchedule:
-    """The original's learning-rate schedule over epochs.
-
-    After each epoch, :meth:`update` is given the validation figure:
-
-    - below the best so far: it becomes the best, the parameters are copied
-      (``snapshot()``) and the patience counter resets;
-    - else, if the counter already exceeds ``pThre``: the learning rate is
-      multiplied by ``decay``, the best parameters are restored
-      (``restore(copy)``), the counter resets, and the run stops if the rate
-      fell below 1e-6;
-    - else the counter grows by one.
-
-    So the first decay comes at the ``pThre + 2``-th epoch in a row without
-    improvement, and every ``pThre + 2`` such epochs after that.
-
-    Parameters
-    ----------
-    learning_rate : float
-        Initial rate (kept as ``numpy.float32``).
-    pThre : int
-        Patience threshold (``--pThre``).
-    decay : float
-        Factor (0.2 at char level, ``--lr_decay`` at word level).
-    initial_best : float
-        Starting best value (the original's ``lastbpc``).
-    min_lr : float
-        The run stops once the rate falls below it.
-
-    Attributes
-    ----------
-    learning_rate : numpy.float32
-    best : float
-    best_epoch : int or None
-    patience : int
-    stop : bool
-
-    Examples
-    --------
-    >>> s = PlateauSchedule(1.0, pThre=1, decay=0.5)
-    >>> [s.update(v, lambda: v, lambda p: None) for v in (5, 4, 4, 4, 4)]
-    ['improved', 'improved', 'waiting', 'waiting', 'decayed']
-    >>> float(s.learning_rate), s.best, s.best_epoch
-    (0.5, 4, 2)
-    """
-
-    def __init__(self, learning_rate, pThre, decay, initial_best=100.0,
-                 min_lr=1e-6):
-        self.learning_rate = np.float32(learning_rate)
-        self.pThre = pThre
-        self.decay = decay
-        self.best = initial_best
-        self.best_epoch = None
-        self.best_params = None
-        self.patience = 0
-        self.min_lr = min_lr
-        self.stop = False
-        self.epoch = 0
-
-    def update(self, value, snapshot, restore):
-        """Apply the rule to one epoch's validation figure.
-
-        Parameters
-        ----------
-        value : float
-            Validation BPC (or perplexity).
-        snapshot : callable
-            ``snapshot() -> params``, a copy of all parameter values.
-        restore : callable
-            ``restore(params)`` sets them back.
-
-        Returns
-        -------
-        str
-            ``'improved'``, ``'decayed'`` or ``'waiting'``.
-        """
-        self.epoch += 1
-        if value < self.best:
-            self.best_params = snapshot()
-            self.best = value
-            self.best_epoch = self.epoch
-            self.patience = 0
-            return "improved"
-        if self.patience > self.pThre:
-            self.learning_rate = np.float32(self.learning_rate * self.decay)
-            # The original restores even if no epoch ever improved, which
-            # fails there (best_para undefined); here nothing is restored.
-            if self.best_params is not None:
-                restore(self.best_params)
-            self.patience = 0
-            if self.learning_rate < self.min_lr:
-                self.stop = True
-            return "decayed"
-        self.patience += 1
-        return "waiting"
-
-    def state_dict(self):
-        """The schedule's state as JSON-serialisable values.
-
-        The best parameters are left out (arrays: a checkpoint stores them
-        as datasets); ``has_best_params`` says whether there are any.
-
-        Returns
-        -------
-        dict
-
-        Examples
-        --------
-        >>> s = PlateauSchedule(0.5, pThre=2, decay=0.2)
-        >>> s.update(3.0, lambda: [np.zeros(2)], None)
-        'improved'
-        >>> t = PlateauSchedule(0.5, pThre=2, decay=0.2)
-        >>> t.load_state_dict(s.state_dict(), s.best_params)
-        >>> t.best, t.best_epoch, t.epoch, t.best_params
-        (3.0, 1, 1, [array([0., 0.])])
-        """
-        return {"learning_rate": float(self.learning_rate),
-                "best": float(self.best), "best_epoch": self.best_epoch,
-                "patience": self.patience, "stop": self.stop,
-                "epoch": self.epoch,
-                "has_best_params": self.best_params is not None}
-
-    def load_state_dict(self, state, best_params=None):
-        """Restore a state from :meth:`state_dict`.
-
-        Parameters
-        ----------
-        state : dict
-            From :meth:`state_dict`.
-        best_params : list of numpy.ndarray, optional
-            The best parameters (used if ``state['has_best_params']``).
-        """
-        # float32 values are exact in float64, so the rate comes back
-        # bit for bit.
-        self.learning_rate = np.float32(state["learning_rate"])
-        self.best = state["best"]
-        self.best_epoch = state["best_epoch"]
-        self.patience = int(state["patience"])
-        self.stop = bool(state["stop"])
-        self.epoch = int(state["epoch"])
-        self.best_params = (list(best_params)
-                            if state["has_best_params"] else None)
 
 
 @dataclasses.dataclass
@@ -1065,7 +921,7 @@ def train(spec, args, argv=None):
     log("U_bound", fns.U_bound)
 
     metric = spec.monitor(args)
-    schedule = PlateauSchedule(args.lr, args.pThre, spec.lr_decay(args),
+    schedule = PlateauDecay(args.lr, args.pThre, spec.lr_decay(args),
                                initial_best=spec.initial_best)
     pos = TrainPosition()
     earlier_rows = []

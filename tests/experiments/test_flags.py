@@ -1,4 +1,4 @@
-"""Range checks of the experiments' flags (experiments._flags).
+"""Range checks of the experiments' flags (indrnn.run.flags).
 
 Each experiment's parser refuses an out-of-range value at start with
 argparse's usual message, which names the flag; values in range parse to
@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from experiments import Indrnn_action_train as action
-from experiments import _flags, adding, pixelmnist
+from experiments import adding, pixelmnist
+from indrnn.run import flags as _flags
 from experiments import penntree_charlevel_rernn as ptb_char
 from experiments import penntree_wordlevel_rernn_WT as ptb_word
 

@@ -263,8 +263,8 @@ def test_resume_gives_bit_identical_parameters(data, tmp_path, monkeypatch):
                                        '--keep_checkpoints', '1']) == 0
         resume = str(tmp_path / 'b' / ckpts / 'checkpoint-step00000005.h5')
         _, state5 = _checkpoint_contents(resume)
-        assert state5['schedule']['train']['position'] == 20
-        assert state5['schedule']['train']['epoch'] == 0
+        assert state5['schedule']['state']['train']['position'] == 20
+        assert state5['schedule']['state']['train']['epoch'] == 0
         # Another seed on the command line: the permutation, batch order
         # and random states still come from the checkpoint.
         assert pixelmnist.main(argv + ['--seed', '1', '--max_steps', '10',
@@ -281,8 +281,9 @@ def test_resume_gives_bit_identical_parameters(data, tmp_path, monkeypatch):
     # Adam's moments and the dropout counter are in 'state/'.
     assert_same_arrays(a, b)
     assert sum(k.startswith('state/') for k in a) > 3
-    sa, sb = state_a['schedule'], state_b['schedule']
-    for key in ('train', 'test_order', 'permutation', 'next_decay', 'seed'):
+    assert state_a['schedule']['seed'] == state_b['schedule']['seed']
+    sa, sb = state_a['schedule']['state'], state_b['schedule']['state']
+    for key in ('train', 'test_order', 'permutation', 'schedule'):
         assert sa[key] == sb[key], key
     assert sa['train']['epoch'] == 1 and sa['train']['position'] == 16
     np.testing.assert_array_equal(

@@ -7,6 +7,9 @@
   (``int``, ``float`` or ``numpy.float32``), so parsed values, and the
   defaults (which argparse does not convert unless they are strings), are
   unchanged.
+- :func:`add_run_flags` adds the flags every experiment has beside the
+  original's: ``--seed``, ``--max_steps``, ``--out``, ``--log`` (and
+  ``--data_dir`` where there are data files) and the checkpoint flags.
 - :func:`add_checkpoint_flags` adds ``--checkpoint_every``,
   ``--keep_checkpoints`` and ``--resume`` (see :mod:`indrnn.checkpoint`).
 - :func:`resume_command` is the command line that resumes a run.
@@ -37,6 +40,7 @@ __all__ = [
     "probability",
     "probability_float32",
     "checkpoint_interval",
+    "add_run_flags",
     "add_checkpoint_flags",
     "resume_command",
     "NETS",
@@ -318,6 +322,57 @@ def add_checkpoint_flags(parser, folder_help='the output folder'):
                         help='continue the run saved in this checkpoint; '
                              'the other flags must match its run')
     return parser
+
+
+def add_run_flags(parser, name, data_dir=None):
+    """Add the run flags every experiment has beside the original's.
+
+    ``--seed``, ``--max_steps``, ``--data_dir`` (when ``data_dir`` is
+    given), ``--out``, ``--log`` and the checkpoint flags of
+    :func:`add_checkpoint_flags`, in one group. Their defaults give the
+    original behaviour: a seed drawn at random (and logged), the original
+    schedule run to its end, files in the current folder.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    name : str
+        The run's file name as the help shows it, e.g.
+        ``'<model><seq_len>'``.
+    data_dir : str, optional
+        Help text of ``--data_dir``; no such flag when None.
+
+    Returns
+    -------
+    argparse._ArgumentGroup
+        The group, for an experiment's own run options.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser()
+    >>> _ = add_run_flags(parser, '<model>')
+    >>> args = parser.parse_args(['--max_steps', '10'])
+    >>> args.seed, args.max_steps, args.out, args.log, args.resume
+    (None, 10, '.', None, None)
+    """
+    group = parser.add_argument_group('run options (not in the original)')
+    group.add_argument('--seed', type=int, default=None,
+                       help='random seed of the initial weights and the '
+                            'data (default: drawn at random and logged)')
+    group.add_argument('--max_steps', type=nonnegative_int, default=None,
+                       help='stop after this many batches (default: run '
+                            'the original schedule to its end)')
+    if data_dir is not None:
+        group.add_argument('--data_dir', type=str, default=None,
+                           help=data_dir)
+    group.add_argument('--out', type=str, default='.',
+                       help='folder for the parameters, the log and the '
+                            'reports')
+    group.add_argument('--log', type=str, default=None,
+                       help='text log (default: <out>/%s.log); the reports '
+                            'go beside it (.csv, .json, .png)' % name)
+    add_checkpoint_flags(group, '<out>/%s_checkpoints/' % name)
+    return group
 
 
 def resume_command(module, argv):

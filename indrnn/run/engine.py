@@ -1,0 +1,264 @@
+"""One training run of an experiment: start-up, checkpoints, loop, reports.
+
+An experiment declares what is its own (flags, network, data, evaluation,
+schedule) and hands it to :class:`Run`; the engine does the rest the same
+way for every experiment:
+
+- start-up (:class:`Run`): the output folder, the log, the seed (drawn and
+  logged when not given; a resumed run takes its checkpoint's, after its
+  flags were checked against it, before anything is built), one
+  ``RandomState(seed)`` as the package's random source;
+- :meth:`Run.train`: the checkpointer, resuming, the loop
+  (:func:`indrnn.training.train_loop`), the reports
+  (:class:`~indrnn.run.report.RunReport`) and the final parameter file.
+
+State is passed explicitly: whatever the experiment needs in a checkpoint
+besides the network, the optimizer and the random states (the schedule,
+the position in the data, a permutation) is an object with
+``state_dict()`` and ``load_state_dict(state)``, named in
+``Run.train(state=...)``.
+
+Examples
+--------
+The body of a command, from :mod:`experiments.adding`::
+
+    def main(argv=None):
+        return command(make_parser, train, argv)
+"""
+import os
+import sys
+
+import numpy as np
+import pytensor
+
+from .. import lasagne
+from ..checkpoint import Checkpointer, CheckpointError, check_config
+from ..training import ProgressLog, run_command, train_loop
+from .flags import jsonable, resume_command
+from .report import RunReport
+
+__all__ = ["Run", "Constant", "command"]
+
+
+class Constant:
+    """A value kept in checkpoints that a resumed run reads back.
+
+    Parameters
+    ----------
+    value : JSON-serialisable
+        Its :meth:`state_dict`; :meth:`load_state_dict` replaces it.
+
+    Examples
+    --------
+    >>> kept = Constant([2, 0, 1])
+    >>> kept.load_state_dict([1, 0, 2])
+    >>> kept.value
+    [1, 0, 2]
+    """
+
+    def __init__(self, value):
+        self.value = value
+
+    def state_dict(self):
+        return self.value
+
+    def load_state_dict(self, state):
+        self.value = state
+
+
+class Run:
+    """Start a run: output folder, log, seed and random source.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Flags, with those of :func:`indrnn.run.flags.add_run_flags`.
+    argv : sequence of str
+        The command line (for the reports and the resume command).
+    name : str
+        The run's file name (``<out>/<name>.log``, ``.npz``, ...).
+    module : str
+        The experiment's module, e.g. ``'experiments.adding'``, for the
+        resume command and to recognise its checkpoints.
+    config_keys : sequence of str
+        Flags that must equal the checkpoint's on ``--resume``.
+
+    Attributes
+    ----------
+    base : str
+        ``<out>/<name>``.
+    log : indrnn.training.ProgressLog
+    seed : int
+    rng : numpy.random.RandomState
+        ``RandomState(seed)``, set as the package's random source
+        (initial weights, dropout seeds).
+    resumed : dict or None
+        What :meth:`train` saved in ``--resume``'s checkpoint, read before
+        the network is built: ``'seed'``, ``'state'`` (each
+        ``state_dict()``).
+
+    Raises
+    ------
+    indrnn.checkpoint.CheckpointError
+        ``--resume`` names an unreadable checkpoint or one of another
+        experiment; :class:`~indrnn.checkpoint.CheckpointMismatchError`
+        when a flag of ``config_keys`` differs (named in the message).
+    """
+
+    def __init__(self, args, argv, name, module, config_keys=()):
+        self.args = args
+        self.argv = list(argv)
+        self.name = name
+        self.module = module
+        self.config_keys = tuple(config_keys)
+        os.makedirs(args.out, exist_ok=True)
+        self.base = os.path.join(args.out, name)
+        self.log = ProgressLog(args.log or self.base + '.log')
+        self.resumed = None
+        seed = args.seed
+        if args.resume:
+            # Read before the network exists: the seed fixes what a
+            # checkpoint cannot restore (the dropout seeds drawn when the
+            # network is built), and a flag mismatch is refused before
+            # the data are loaded and the functions compiled.
+            saved = check_config(args.resume, args, self.config_keys)
+            self.resumed = saved['schedule'] or {}
+            if self.resumed.get('script') != module:
+                raise CheckpointError('checkpoint %s was not written by %s'
+                                      % (args.resume, module))
+            seed = int(self.resumed['seed'])
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2 ** 32))
+        self.seed = seed
+        self.log(args)
+        self.log('seed', seed, 'floatX', pytensor.config.floatX)
+        self.rng = np.random.RandomState(seed)
+        lasagne.random.set_rng(self.rng)
+
+    def header(self):
+        """dict: what every run's JSON report starts with."""
+        return {'script': self.module, 'argv': self.argv, 'seed': self.seed,
+                'floatX': pytensor.config.floatX,
+                'args': {k: jsonable(v) for k, v in vars(self.args).items()}}
+
+    def train(self, step, next_batch, learning_rate, layer, train_fn, *,
+              names=('loss',), report_every=100, evaluate=None,
+              schedule=None, state=None, rngs=(), best_metric=None,
+              best_mode='min', curves=(), header=None, step_hook=None):
+        """Train: checkpoints, resume, the loop, reports, final save.
+
+        Parameters
+        ----------
+        step : callable
+            ``step(batch, learning_rate) -> outputs``; the first
+            ``len(names)`` are the training figures.
+        next_batch : callable
+            Returns the next batch.
+        learning_rate : float
+            The initial rate.
+        layer : Layer
+            The output layer: its parameters are checkpointed and saved to
+            ``<base>.npz`` in the original format.
+        train_fn : Function
+            The compiled training function (optimizer state, dropout
+            counters).
+        names : sequence of str
+            Names of the training figures.
+        report_every : int
+            Steps between reports.
+        evaluate : callable, optional
+            ``evaluate(state) -> dict`` of figures, at every report.
+        schedule : callable, optional
+            Called after every report (see :mod:`indrnn.run.schedules`);
+            its ``state_dict`` goes into the checkpoints.
+        state : dict, optional
+            ``{name: object}`` with ``state_dict()`` and
+            ``load_state_dict(state)``: more that checkpoints keep.
+        rngs : sequence of numpy.random.RandomState
+            Random states besides :attr:`rng`.
+        best_metric : str, optional
+            The figure of the best checkpoint.
+        best_mode : {'min', 'max'}
+        curves : sequence of str
+            Figures plotted in ``<base>.png``.
+        header : dict, optional
+            More entries of the JSON report.
+        step_hook : callable, optional
+            See :func:`indrnn.training.train_loop`.
+
+        Returns
+        -------
+        indrnn.training.TrainState
+        """
+        args = self.args
+        kept = dict(state or {})
+        if schedule is not None and hasattr(schedule, 'state_dict'):
+            kept['schedule'] = schedule
+        checkpointer = resume = None
+        if args.checkpoint_every or args.resume:
+            checkpointer = Checkpointer(
+                self.base + '_checkpoints', layer, train_fn,
+                rngs=[self.rng] + list(rngs), args=args,
+                keep=args.keep_checkpoints,
+                get_state=lambda: {
+                    'script': self.module, 'seed': self.seed,
+                    'state': {k: v.state_dict() for k, v in kept.items()}},
+                best_metric=best_metric, best_mode=best_mode,
+                resume_command=resume_command(self.module, self.argv))
+            if args.resume:
+                resume = checkpointer.load(args.resume,
+                                           config_keys=self.config_keys)
+                saved = self.resumed.get('state', {})
+                for key, value in kept.items():
+                    if key not in saved:
+                        raise CheckpointError(
+                            'checkpoint %s has no %r state: written by an '
+                            'older version of %s; start the run again'
+                            % (args.resume, key, self.module))
+                    value.load_state_dict(saved[key])
+                self.log('resumed from', args.resume, 'at step',
+                         resume['step'])
+        report = RunReport(self.base, dict(self.header(), **(header or {})),
+                           curves=curves, log=self.log)
+
+        def after_report(loop):
+            report.write(loop.history)
+            if schedule is not None:
+                schedule(loop)
+
+        loop = train_loop(
+            step, next_batch, np.float32(learning_rate), names=names,
+            report_every=report_every, evaluate=evaluate,
+            schedule=after_report, max_steps=args.max_steps, log=self.log,
+            save_path=self.base, save_layer=layer, step_hook=step_hook,
+            checkpointer=checkpointer,
+            checkpoint_every=args.checkpoint_every, resume=resume)
+        report.write(loop.history, stop_reason=loop.stop_reason,
+                     steps=loop.step)
+        self.log('reports written to', self.base + '.csv', 'and',
+                 self.base + '.json')
+        return loop
+
+
+def command(make_parser, train, argv=None, data_errors=()):
+    """Parse the flags and train, as an experiment's ``main`` does.
+
+    Parameters
+    ----------
+    make_parser : callable
+        Returns the experiment's ``argparse.ArgumentParser``.
+    train : callable
+        ``train(args, argv)`` returns the final ``TrainState``.
+    argv : sequence of str, optional
+        Command-line arguments (``sys.argv[1:]`` when None).
+    data_errors : tuple of exception classes
+        Errors about the data: exit status 2.
+
+    Returns
+    -------
+    int
+        The exit status (see :func:`indrnn.training.run_command`).
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = make_parser().parse_args(argv)
+    return run_command(lambda: train(args, argv), data_errors=data_errors)

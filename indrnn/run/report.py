@@ -1,0 +1,132 @@
+"""The reports of a run: the CSV, the JSON and the learning-curve PNG.
+
+Every experiment writes the same three files beside its log, rewritten at
+every report, so they are complete whenever a run stops or is killed:
+
+- ``<base>.csv``: one row per report (``step``, ``learning_rate``, then
+  the figures in the order they first appear, then ``time``);
+- ``<base>.json``: the run's header (flags, seed, ``floatX``, what the
+  experiment adds) with ``"reports"``, the same rows, and, once the run
+  ended, ``stop_reason`` and ``steps``;
+- ``<base>.png``: the chosen figures against the training steps, drawn
+  when the run ends (drawing takes about a second, longer than many
+  report intervals), when matplotlib is installed
+  (``pip install 'indrnn[plot]'``); without it the log says so.
+"""
+import csv
+import json
+import os
+
+from .flags import jsonable
+from ..training import writing
+
+__all__ = ["RunReport", "plot_curves"]
+
+
+class RunReport:
+    """Write a run's reports (see the module docstring).
+
+    Parameters
+    ----------
+    base : str
+        Path without suffix.
+    header : dict
+        What the JSON holds besides the reports.
+    curves : sequence of str
+        Figures of the rows to plot; no PNG when empty.
+    log : callable, optional
+        Where a missing matplotlib is reported (once).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> base = os.path.join(tempfile.mkdtemp(), 'run')
+    >>> report = RunReport(base, {'seed': 1})
+    >>> report.write([{'step': 10, 'learning_rate': 0.1, 'loss': 2.0,
+    ...                'time': 1.5}])
+    >>> open(base + '.csv').read().splitlines()
+    ['step,learning_rate,loss,time', '10,0.1,2.0,1.5']
+    >>> json.load(open(base + '.json'))['reports'][0]['loss']
+    2.0
+    """
+
+    def __init__(self, base, header, curves=(), log=None):
+        self.base = base
+        self.header = dict(header)
+        self.curves = tuple(curves)
+        self.log = log
+        self._plot = bool(self.curves)
+        os.makedirs(os.path.dirname(os.path.abspath(base)), exist_ok=True)
+
+    def write(self, rows, **final):
+        """Rewrite the files with ``rows``, every report so far.
+
+        Parameters
+        ----------
+        rows : list of dict
+            The reports, oldest first.
+        **final
+            Entries added to the JSON (``stop_reason``, ``steps``) when
+            the run has ended; the PNG is drawn then.
+        """
+        self.header.update(final)
+        with writing(self.base + '.json') as f:
+            json.dump(dict(self.header, reports=rows), f, indent=1,
+                      default=jsonable)
+        columns = ['step', 'learning_rate']
+        for row in rows:
+            columns += [k for k in row if k not in columns and k != 'time']
+        columns.append('time')
+        with writing(self.base + '.csv', newline='') as f:
+            writer = csv.DictWriter(f, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+        if final and self._plot and rows:
+            if plot_curves(rows, self.base + '.png', self.curves) is None:
+                self._plot = False
+                if self.log is not None:
+                    self.log("matplotlib is not installed: no learning-curve "
+                             "PNG (pip install 'indrnn[plot]')")
+
+
+def plot_curves(rows, path, keys, x='step', xlabel='training steps'):
+    """Plot figures of the report rows against ``x`` into a PNG.
+
+    Parameters
+    ----------
+    rows : list of dict
+    path : str
+        The PNG to write.
+    keys : sequence of str
+        The figures; those missing from some row are left out.
+    x : str
+        The row entry on the horizontal axis.
+    xlabel : str
+
+    Returns
+    -------
+    str or None
+        ``path``, or None when matplotlib is not installed.
+    """
+    try:
+        import matplotlib
+        matplotlib.use('Agg', force=False)
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    try:
+        xs = [r[x] for r in rows]
+        for key in keys:
+            values = [r.get(key) for r in rows]
+            if all(v is not None for v in values):
+                ax.plot(xs, values, marker='o' if len(xs) < 50 else None,
+                        label=key)
+        ax.set_xlabel(xlabel)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+    finally:
+        plt.close(fig)
+    return path
