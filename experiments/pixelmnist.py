@@ -671,79 +671,6 @@ CONFIG_KEYS = ('model', 'num_layers', 'hidden_units', 'batch_size', 'lr',
                'test_subset') + tuple(DEEP_OPTIONS)
 
 
-class _TrainBatchState:
-    """A :class:`~indrnn.data.mnist.TrainBatches` producer that also
-    returns the state it is left in.
-
-    :class:`~indrnn.data.mnist.BackgroundBatches` prepares one batch ahead
-    in a thread, so when the loop checkpoints after step k the producer has
-    already drawn batch k + 1 (and may be shuffling). The state to save,
-    :attr:`state`, is the one right after batch k was drawn: taken in the
-    producer's thread and handed over with the batch, it is never read
-    while it changes.
-    """
-
-    def __init__(self, batches):
-        self.batches = batches
-        self._order = (None, None)
-        self.state = self._snapshot()
-
-    def _snapshot(self):
-        b = self.batches
-        # The order changes only when a pass ends (and epoch advances).
-        if self._order[0] != b.epoch:
-            self._order = (b.epoch, b.order.tolist())
-        algorithm, keys, pos, has_gauss, gauss = b.rng.get_state()
-        return {'order': self._order[1], 'position': int(b.position),
-                'epoch': int(b.epoch),
-                'rng': [algorithm, keys.tolist(), int(pos), int(has_gauss),
-                        float(gauss)]}
-
-    def state_dict(self):
-        """dict: order, position, completed passes and random state after
-        the last batch handed to the loop."""
-        return self.state
-
-    def load_state_dict(self, saved):
-        """Put the producer in the state ``saved``."""
-        b = self.batches
-        order = np.asarray(saved['order'], dtype=b.order.dtype)
-        if sorted(order.tolist()) != list(range(len(b.y))):
-            raise CheckpointMismatchError(
-                'the checkpoint\'s training order covers %d images, this '
-                'run has %d (different --subset or data)'
-                % (len(order), len(b.y)))
-        b.order = order
-        b.position, b.epoch = int(saved['position']), int(saved['epoch'])
-        algorithm, keys, pos, has_gauss, gauss = saved['rng']
-        b.rng.set_state((algorithm, np.asarray(keys, dtype=np.uint32), pos,
-                         has_gauss, gauss))
-        self._order = (None, None)
-        self.state = self._snapshot()
-
-    def __call__(self):
-        batch = self.batches()
-        return batch, self._snapshot()
-
-
-class _TestOrder:
-    """The order of the test batches, kept in checkpoints."""
-
-    def __init__(self, batches):
-        self.batches = batches
-
-    def state_dict(self):
-        return self.batches.order.tolist()
-
-    def load_state_dict(self, order):
-        if sorted(order) != list(range(len(self.batches.y))):
-            raise CheckpointMismatchError(
-                'the checkpoint\'s test order covers %d images, this run '
-                'has %d' % (len(order), len(self.batches.y)))
-        self.batches.order = np.asarray(order,
-                                        dtype=self.batches.order.dtype)
-
-
 def _run(args, argv):
     run = Run(args, argv, save_name(args), 'experiments.pixelmnist',
               CONFIG_KEYS)
@@ -782,37 +709,28 @@ def _run(args, argv):
 
     # Both draw their first shuffle here, in this order; the batch thread
     # starts with the first batch, after a resumed run's state is loaded.
-    producer = _TrainBatchState(mnist.TrainBatches(
+    train_batches = mnist.ResumableBatches(mnist.TrainBatches(
         X_train, y_train, g.batch_size, data_rng))
     test_batches = mnist.TestBatches(X_test, y_test, g.batch_size,
                                      rng=data_rng)
-    background = []
-
-    def next_batch():
-        if not background:
-            background.append(mnist.BackgroundBatches(producer))
-        batch, producer.state = background[0]()
-        return batch
-
     log('learning rate', np.float32(g.lr))
     try:
         return run.train(
-            lambda batch, lr: train_fn(batch[0], batch[1], lr), next_batch,
+            lambda batch, lr: train_fn(batch[0], batch[1], lr), train_batches,
             g.lr, learn_net['out'], train_fn, names=('loss', 'acc'),
             report_every=args.eval_every,
             evaluate=lambda state: evaluate_test_set(eval_fn, test_batches),
             # The original decays at every multiple of 600k batches; with
             # the default --eval_every the report falls on it.
             schedule=StepDecay(LR_DECAY_STEPS, stop_below=1e-8),
-            state={'train': producer, 'test_order': _TestOrder(test_batches),
+            state={'train': train_batches, 'test_order': test_batches,
                    'permutation': Constant(None if P is None
                                            else P.tolist())},
             best_metric='bn_accuracy', best_mode='max',
             curves=('train_acc', 'accuracy', 'bn_accuracy'),
             header={'permutation': permutation})
     finally:
-        if background:
-            background[0].close()
+        train_batches.close()
 
 
 def main(argv=None):

@@ -735,8 +735,9 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
     resume : dict, optional
         Loop state from :meth:`Checkpointer.load
         <indrnn.checkpoint.Checkpointer.load>`: the step, learning rate,
-        report counters and the running sums continue from it, so the run
-        goes on exactly as if it had not been interrupted.
+        report counters, running sums, the reports so far
+        (``state.history``) and the elapsed time continue from it, so the
+        run goes on exactly as if it had not been interrupted.
     handle_signals : bool, optional
         Catch SIGINT and SIGTERM: the current step finishes, a checkpoint is
         written and the loop ends with ``stop_reason='interrupted'``
@@ -771,6 +772,10 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         state.reports = int(resume["reports"])
         sums[:] = resume["sums"]
         count = int(resume["count"])
+        # The reports and the time before the interruption (checkpoints of
+        # earlier versions have neither).
+        state.history = list(resume.get("history", []))
+        state.start_time -= float(resume.get("elapsed", 0.0))
     checkpointed = [state.step if resume is not None else None]
     checkpoint_every = CheckpointInterval.coerce(checkpoint_every)
 
@@ -780,7 +785,8 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         return {"step": state.step,
                 "learning_rate": float(state.learning_rate),
                 "reports": state.reports, "count": count,
-                "sums": [float(v) for v in sums]}
+                "sums": [float(v) for v in sums],
+                "history": state.history, "elapsed": state.elapsed}
 
     def write_checkpoint():
         try:

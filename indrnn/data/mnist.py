@@ -538,6 +538,37 @@ class TrainBatches:
                 self.rng.shuffle(self.order)
         return self.X[picked], self.y[picked]
 
+    def state_dict(self):
+        """dict: order, position, completed passes and random state (JSON
+        types), what a checkpoint keeps to continue the same batches."""
+        algorithm, keys, pos, has_gauss, gauss = self.rng.get_state()
+        return {'order': self.order.tolist(), 'position': int(self.position),
+                'epoch': int(self.epoch),
+                'rng': [algorithm, keys.tolist(), int(pos), int(has_gauss),
+                        float(gauss)]}
+
+    def load_state_dict(self, state):
+        """Continue from :meth:`state_dict`'s ``state``.
+
+        Raises
+        ------
+        ValueError
+            When its order is not one of these sequences (another
+            ``--subset`` or data set).
+        """
+        order = np.asarray(state['order'], dtype=self.order.dtype)
+        if sorted(order.tolist()) != list(range(len(self.y))):
+            raise ValueError(
+                "the saved training order covers %d sequences, these data "
+                "have %d (different --subset or data)"
+                % (len(order), len(self.y)))
+        self.order = order
+        self.position, self.epoch = int(state['position']), \
+            int(state['epoch'])
+        algorithm, keys, pos, has_gauss, gauss = state['rng']
+        self.rng.set_state((algorithm, np.asarray(keys, dtype=np.uint32),
+                            pos, has_gauss, gauss))
+
 
 class TestBatches:
     """Batches covering every test sequence exactly once per pass.
@@ -593,6 +624,25 @@ class TestBatches:
                 fill = np.resize(self.order, size - n_valid)
                 picked = np.concatenate([picked, fill])
             yield self.X[picked], self.y[picked], n_valid
+
+    def state_dict(self):
+        """list: the order (JSON types), for a checkpoint."""
+        return self.order.tolist()
+
+    def load_state_dict(self, order):
+        """Take :meth:`state_dict`'s ``order`` back.
+
+        Raises
+        ------
+        ValueError
+            When it is not an order of these sequences.
+        """
+        if sorted(order) != list(range(len(self.y))):
+            raise ValueError(
+                "the saved test order covers %d sequences, these data have "
+                "%d (different --subset, --test_subset or data)"
+                % (len(order), len(self.y)))
+        self.order = np.asarray(order, dtype=self.order.dtype)
 
 
 class BackgroundBatches:
@@ -661,6 +711,77 @@ class BackgroundBatches:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+
+
+class ResumableBatches:
+    """:class:`TrainBatches` prepared in a thread, with a saveable state.
+
+    :class:`BackgroundBatches` prepares one batch ahead, so when the loop
+    checkpoints after step k the producer has already drawn batch k + 1
+    (and may be shuffling). :meth:`state_dict` is the state right after
+    batch k was drawn: taken in the producer's thread and handed over with
+    the batch, it is never read while it changes. The thread starts with
+    the first call, so :meth:`load_state_dict` may come before it.
+
+    Parameters
+    ----------
+    batches : TrainBatches
+
+    Examples
+    --------
+    >>> batches = ResumableBatches(TrainBatches(
+    ...     np.arange(5)[:, None], np.arange(5), 2, np.random.RandomState(0)))
+    >>> _ = batches(); saved = batches.state_dict(); first = batches()[1]
+    >>> batches.close()
+    >>> again = ResumableBatches(TrainBatches(
+    ...     np.arange(5)[:, None], np.arange(5), 2, np.random.RandomState(1)))
+    >>> again.load_state_dict(saved)
+    >>> again()[1].tolist() == first.tolist()
+    True
+    >>> again.close()
+    """
+
+    def __init__(self, batches):
+        self.batches = batches
+        self._order = (None, None)
+        self._background = None
+        self._state = self._snapshot()
+
+    def _snapshot(self):
+        state = self.batches.state_dict()
+        # The order changes only when a pass ends; its list is reused.
+        if self._order[0] != state['epoch']:
+            self._order = (state['epoch'], state['order'])
+        state['order'] = self._order[1]
+        return state
+
+    def _produce(self):
+        return self.batches(), self._snapshot()
+
+    def __call__(self):
+        """Return the next batch ``(x, y)``."""
+        if self._background is None:
+            self._background = BackgroundBatches(self._produce)
+        batch, self._state = self._background()
+        return batch
+
+    def state_dict(self):
+        """dict: :meth:`TrainBatches.state_dict` after the last batch
+        returned."""
+        return self._state
+
+    def load_state_dict(self, state):
+        """Continue from ``state``, before the first batch."""
+        if self._background is not None:
+            raise RuntimeError("load_state_dict after batches were drawn")
+        self.batches.load_state_dict(state)
+        self._order = (None, None)
+        self._state = self._snapshot()
+
+    def close(self):
+        """Stop the thread."""
+        if self._background is not None:
+            self._background.close()
 
 
 def _md5(path):

@@ -32,7 +32,8 @@ import numpy as np
 import pytensor
 
 from .. import lasagne
-from ..checkpoint import Checkpointer, CheckpointError, check_config
+from ..checkpoint import (Checkpointer, CheckpointError,
+                          CheckpointMismatchError, check_config)
 from ..training import ProgressLog, run_command, train_loop
 from .flags import jsonable, resume_command
 from .report import RunReport
@@ -215,7 +216,13 @@ class Run:
                             'checkpoint %s has no %r state: written by an '
                             'older version of %s; start the run again'
                             % (args.resume, key, self.module))
-                    value.load_state_dict(saved[key])
+                    try:
+                        value.load_state_dict(saved[key])
+                    except ValueError as exc:
+                        # The saved state does not fit this run's data.
+                        raise CheckpointMismatchError(
+                            'checkpoint %s does not match this run: %s'
+                            % (args.resume, exc)) from exc
                 self.log('resumed from', args.resume, 'at step',
                          resume['step'])
         report = RunReport(self.base, dict(self.header(), **(header or {})),

@@ -6,6 +6,7 @@ error paths use tiny IDX files written here.
 """
 import gzip
 import hashlib
+import json
 import os
 import shutil
 import struct
@@ -343,3 +344,43 @@ def test_download_checks_md5_and_falls_back(tmp_path):
         mnist.download_mnist(str(target), mirrors=mirrors, md5=sums,
                              print_fn=None)
     assert sorted(os.listdir(target)) == sorted(mnist.FILES[1:])
+
+
+def test_batches_resume_from_their_state():
+    X, y = np.arange(7)[:, None], np.arange(7)
+    whole = mnist.ResumableBatches(
+        mnist.TrainBatches(X, y, 3, np.random.RandomState(4)))
+    ys = [whole()[1].tolist() for _ in range(9)]
+    whole.close()
+    first = mnist.ResumableBatches(
+        mnist.TrainBatches(X, y, 3, np.random.RandomState(4)))
+    for _ in range(4):
+        first()
+    # The thread has drawn batch 5 already; the state is after batch 4.
+    saved = json.loads(json.dumps(first.state_dict()))
+    first.close()
+    again = mnist.ResumableBatches(
+        mnist.TrainBatches(X, y, 3, np.random.RandomState(99)))
+    again.load_state_dict(saved)
+    assert [again()[1].tolist() for _ in range(5)] == ys[4:]
+    again.close()
+    with pytest.raises(RuntimeError):
+        again.load_state_dict(saved)
+
+
+def test_batch_states_of_other_data_are_refused():
+    rng = np.random.RandomState(0)
+    saved = mnist.TrainBatches(np.zeros((5, 1)), np.arange(5), 2,
+                               rng).state_dict()
+    other = mnist.TrainBatches(np.zeros((6, 1)), np.arange(6), 2, rng)
+    with pytest.raises(ValueError, match="covers 5 sequences, these data "
+                                         "have 6"):
+        other.load_state_dict(saved)
+    test = mnist.TestBatches(np.zeros((4, 1)), np.arange(4), 2, rng)
+    order = test.state_dict()
+    assert sorted(order) == [0, 1, 2, 3]
+    test.load_state_dict(order[::-1])
+    assert [y.tolist() for _, y, _ in test] == [order[::-1][:2],
+                                                order[::-1][2:]]
+    with pytest.raises(ValueError, match="test order covers 3"):
+        test.load_state_dict([0, 1, 2])
