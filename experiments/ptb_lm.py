@@ -65,12 +65,9 @@ Both scripts run through :func:`main`::
     python -m experiments.penntree_charlevel_rernn --hidden_units 128 \\
         --num_layers 2 --batch_size 32 --train_subset 200000 --max_steps 300
 """
-import csv
 import dataclasses
 import itertools
-import json
 import math
-import os
 import signal
 import sys
 import time
@@ -84,14 +81,12 @@ import indrnn.lasagne as lasagne
 from indrnn.data import ptb
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.legacy import save_legacy_params
-from indrnn.run.schedules import PlateauDecay
-from indrnn.training import (ProgressLog, StopSignals, compile_test_fn,
-                             compile_train_fn, last_checkpoint_note,
-                             run_command, weight_decay, writing)
-from indrnn.checkpoint import (CheckpointError, CheckpointMismatchError,
-                               Checkpointer, check_config, read_checkpoint)
-from indrnn.run.flags import (DEEP_OPTIONS, add_checkpoint_flags,
-                                jsonable, resume_command)
+from indrnn.run import PlateauDecay, Run
+from indrnn.run.report import RunReport
+from indrnn.training import (StopSignals, compile_test_fn, compile_train_fn,
+                             last_checkpoint_note, run_command, weight_decay)
+from indrnn.checkpoint import CheckpointMismatchError, Checkpointer
+from indrnn.run.flags import DEEP_OPTIONS, add_run_flags, jsonable
 
 __all__ = [
     "DataTooShortError",
@@ -105,8 +100,6 @@ __all__ = [
     "RESUME_FREE_KEYS",
     "config_keys",
     "run_name",
-    "EpochLog",
-    "plot_learning_curve",
     "train",
     "main",
 ]
@@ -203,17 +196,12 @@ def add_extra_arguments(parser):
     >>> p.parse_args(['--checkpoint_every', '30m']).checkpoint_every
     CheckpointInterval(minutes=30.0)
     """
-    group = parser.add_argument_group('extras (not in the original)')
-    group.add_argument('--seed', type=int, default=None,
-                       help='random seed for initialisation, dropout and '
-                            '--data_aug (default: drawn at random and '
-                            'logged)')
+    group = add_run_flags(parser, '<save name>',
+                          data_dir='folder of the PTB files (default: '
+                                   '$INDRNN_DATA_DIR/ptb, else data/ptb)')
     group.add_argument('--max_epochs', type=int, default=None,
                        help='stop after this many epochs (default: run the '
                             'original schedule to its end)')
-    group.add_argument('--max_steps', type=int, default=None,
-                       help='stop after this many training batches; the '
-                            'epoch in progress is then evaluated as usual')
     group.add_argument('--train_subset', type=int, default=None,
                        help='train on the first N tokens of the training '
                             'text only (the vocabulary still comes from the '
@@ -225,15 +213,6 @@ def add_extra_arguments(parser):
     group.add_argument('--report_every', type=int, default=100,
                        help='training batches between progress lines '
                             'within an epoch (0: none)')
-    group.add_argument('--data_dir', type=str, default=None,
-                       help='folder of the PTB files (default: '
-                            '$INDRNN_DATA_DIR/ptb, else data/ptb)')
-    group.add_argument('--out', type=str, default='.',
-                       help='folder for the parameter file and the logs')
-    group.add_argument('--log', type=str, default=None,
-                       help='text log (default: <out>/<save name>.log); the '
-                            'CSV, JSON and PNG go next to it')
-    add_checkpoint_flags(group, '<out>/<save name>_checkpoints/')
     return parser
 
 
@@ -629,142 +608,6 @@ def config_keys(args):
     return known + others
 
 
-class EpochLog:
-    """Per-epoch CSV and JSON logs, and the learning-curve PNG.
-
-    The CSV gets one row per epoch (columns :data:`CSV_FIELDS`); the JSON
-    (rewritten after every epoch, so it is complete if the run is killed)
-    holds the flags, the seed and every epoch's row.
-
-    Parameters
-    ----------
-    base : str
-        Path without suffix; writes ``base.csv``, ``base.json`` and
-        ``base.png``.
-    meta : dict
-        Stored under ``"run"`` in the JSON.
-    metric : str
-        ``'bpc'`` or ``'perp'``: what the PNG plots.
-    log : ProgressLog, optional
-        Where a missing matplotlib is reported (once).
-    plot : bool
-        Write the PNG.
-    rows : sequence of dict
-        Rows of earlier epochs (a resumed run's), written first.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> base = os.path.join(tempfile.mkdtemp(), 'run')
-    >>> elog = EpochLog(base, {'seed': 0}, plot=False)
-    >>> elog.add({'epoch': 1, 'train_bpc': 2.0})
-    >>> open(base + '.csv').read().splitlines()[1].startswith('1,')
-    True
-    """
-
-    def __init__(self, base, meta, metric="bpc", log=None, plot=True,
-                 rows=()):
-        self.base = base
-        self.meta = meta
-        self.metric = metric
-        self.log = log
-        self.plot = plot
-        self.rows = [dict(r) for r in rows]
-        self.final = {}
-        folder = os.path.dirname(os.path.abspath(base))
-        os.makedirs(folder, exist_ok=True)
-        with writing(base + ".csv", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(CSV_FIELDS)
-            # A resumed run's earlier epochs (from its checkpoint).
-            for row in self.rows:
-                writer.writerow([row.get(k, "") for k in CSV_FIELDS])
-
-    def add(self, row):
-        """Append an epoch's row to the CSV, rewrite the JSON and PNG.
-
-        Parameters
-        ----------
-        row : dict
-            Values keyed by :data:`CSV_FIELDS` (missing ones are empty).
-        """
-        row = {k: jsonable(v) for k, v in row.items()}
-        self.rows.append(row)
-        with writing(self.base + ".csv", "a", newline="") as f:
-            csv.writer(f).writerow([row.get(k, "") for k in CSV_FIELDS])
-        self.write_json()
-        if self.plot:
-            path = plot_learning_curve(self.rows, self.base + ".png",
-                                       metric=self.metric)
-            if path is None:
-                self.plot = False
-                if self.log is not None:
-                    self.log("matplotlib is not installed: no learning-curve "
-                             "PNG (pip install matplotlib)")
-
-    def write_json(self):
-        """Rewrite the JSON log."""
-        with writing(self.base + ".json") as f:
-            json.dump({"run": self.meta, "epochs": self.rows,
-                       **self.final}, f, indent=1)
-
-
-def plot_learning_curve(rows, path, metric="bpc"):
-    """Plot train/valid/test figures per epoch into a PNG.
-
-    Parameters
-    ----------
-    rows : list of dict
-        Epoch rows with ``epoch`` and ``train_<metric>``,
-        ``valid_<metric>``, ``test_<metric>``, ``bn_test_<metric>``.
-    path : str
-        The PNG to write.
-    metric : str
-        ``'bpc'`` or ``'perp'``.
-
-    Returns
-    -------
-    str or None
-        ``path``, or None when matplotlib is not installed.
-
-    Examples
-    --------
-    ::
-
-        plot_learning_curve([{'epoch': 1, 'train_bpc': 2.1,
-                              'valid_bpc': 2.0}], 'curve.png')
-    """
-    try:
-        import matplotlib
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
-    except ImportError:
-        return None
-    label = {"bpc": "bits per character", "perp": "perplexity"}[metric]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    try:
-        epochs = [r["epoch"] for r in rows]
-        for key, name in (("train", "train (training mode)"),
-                          ("valid", "valid (BN averages)"),
-                          ("test", "test (batch BN)"),
-                          ("bn_test", "test (BN averages)")):
-            values = [r.get(key + "_" + metric) for r in rows]
-            if all(v is not None for v in values):
-                ax.plot(epochs, values, marker="o", label=name)
-        # Epochs are whole numbers.
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(label)
-        ax.grid(True, alpha=0.3)
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-    finally:
-        plt.close(fig)
-    return path
-
-
 def _subset(data, n):
     return data if n is None else data[:n]
 
@@ -808,32 +651,6 @@ def run_name(spec, args):
                        args.seq_len)
 
 
-def _read_resume(spec, args):
-    """The seed of the run saved in ``args.resume``, once the file is known
-    to be a checkpoint of this script and of this configuration.
-
-    Read before anything is built or compiled: the seed fixes what a
-    checkpoint cannot restore (the seeds the dropout layers draw when the
-    network is built), and a wrong file is refused at once.
-
-    Raises
-    ------
-    indrnn.checkpoint.CheckpointError
-        Unreadable file, or not a checkpoint of this script.
-    indrnn.checkpoint.CheckpointMismatchError
-        A flag of :func:`config_keys` differs; the message names it.
-    """
-    info = read_checkpoint(args.resume)
-    saved = info["schedule"] or {}
-    if saved.get("script") != spec.save_prefix or "seed" not in saved:
-        raise CheckpointError(
-            "checkpoint %s was not written by %s (its run: %s)"
-            % (args.resume, _script_module(spec),
-               saved.get("script", "unknown")))
-    check_config(info, args, config_keys(args))
-    return int(saved["seed"])
-
-
 def train(spec, args, argv=None):
     """Train a PTB model as the original script, with the extras.
 
@@ -869,22 +686,12 @@ def train(spec, args, argv=None):
     indrnn.checkpoint.CheckpointWriteError
         When a checkpoint cannot be written.
     """
-    save_name = run_name(spec, args)
-    log_path = args.log or os.path.join(args.out, save_name + '.log')
-    base = os.path.splitext(log_path)[0]
-    os.makedirs(args.out, exist_ok=True)
-    log = ProgressLog(log_path)
-    seed = args.seed
-    if args.resume:
-        seed = _read_resume(spec, args)
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2 ** 32))
-    log(args)
-    log("seed", seed, "floatX", pytensor.config.floatX)
+    run = Run(args, argv, run_name(spec, args), _script_module(spec),
+              config_keys(args))
+    log, seed = run.log, run.seed
     # One random state for initialisation, dropout masks and --data_aug,
     # as the original's global np.random.
-    rng = np.random.RandomState(seed)
-    lasagne.random.set_rng(rng)
+    rng = run.rng
 
     data_dir = args.data_dir or ptb.default_data_path()
     train_data, valid_data, test_data, vocab = ptb.ptb_raw_data(
@@ -924,30 +731,33 @@ def train(spec, args, argv=None):
     schedule = PlateauDecay(args.lr, args.pThre, spec.lr_decay(args),
                                initial_best=spec.initial_best)
     pos = TrainPosition()
-    earlier_rows = []
-    live = {}   # the epoch log, once it exists
+    report = RunReport(run.report_base, dict(run.header(), vocabulary=vocab),
+                       curves=['%s_%s' % (part, spec.curve_metric(args))
+                               for part in ('train', 'valid', 'test',
+                                            'bn_test')],
+                       log=log, columns=CSV_FIELDS[:-1], x='epoch',
+                       plot_always=True)
+    rows = []
     checkpointer = None
     if args.checkpoint_every or args.resume:
-        saved, saved_arrays = {}, {}
+        saved_arrays = {}
 
         def get_state():
-            return {"script": spec.save_prefix, "seed": seed,
-                    "schedule": schedule.state_dict(),
-                    "rows": live["elog"].rows}
+            return {"script": run.module, "seed": seed,
+                    "state": {"schedule": schedule.state_dict(),
+                              "rows": rows}}
 
         def get_arrays():
             return {"hid": [pos.hid] if pos.in_epoch else [],
                     "best_params": list(schedule.best_params or [])}
 
         checkpointer = Checkpointer(
-            os.path.join(args.out, save_name + '_checkpoints'),
+            run.base + '_checkpoints',
             # hid_out too, in case it holds parameters out does not.
             [out_layer, fns.net['hid_out']], fns.train_fn, rngs=[rng],
             args=args, keep=args.keep_checkpoints, get_state=get_state,
-            set_state=saved.update, get_arrays=get_arrays,
-            set_arrays=saved_arrays.update,
-            resume_command=resume_command(_script_module(spec), argv)
-            if argv is not None else None)
+            get_arrays=get_arrays, set_arrays=saved_arrays.update,
+            resume_command=run.resume_command())
         if args.resume:
             loop = checkpointer.load(args.resume,
                                      config_keys=config_keys(args))
@@ -959,21 +769,14 @@ def train(spec, args, argv=None):
                 raise CheckpointMismatchError(
                     "checkpoint %s: its carried state is not a (%d, %d) "
                     "array" % (args.resume, batch_size, fns.sum_units))
+            saved = run.resumed["state"]
             schedule.load_state_dict(saved["schedule"],
                                      saved_arrays.get("best_params"))
-            earlier_rows = saved["rows"]
+            rows.extend(saved["rows"])
             log("resumed from %s at step %d (%s)"
                 % (args.resume, pos.steps,
                    "epoch %d, batch %d" % (pos.epoch, pos.batch)
                    if pos.in_epoch else "after epoch %d" % pos.epoch))
-    elog = EpochLog(base, {"script": spec.save_prefix, "seed": seed,
-                           "floatX": pytensor.config.floatX,
-                           "vocabulary": vocab,
-                           "args": {k: jsonable(v)
-                                    for k, v in vars(args).items()}},
-                    metric=spec.curve_metric(args), log=log,
-                    rows=earlier_rows)
-    live["elog"] = elog
 
     def snapshot():
         return lasagne.layers.get_all_param_values(out_layer)
@@ -1118,16 +921,20 @@ def train(spec, args, argv=None):
             pos.end_epoch()
             if action == "decayed":
                 log('learning rate', schedule.learning_rate)
-            elog.add({"epoch": epoch, "steps": pos.steps,
-                      "learning_rate": lr,
-                      "train_perp": tr["perp"], "train_bpc": tr["bpc"],
-                      "valid_perp": va["perp"], "valid_bpc": va["bpc"],
-                      "test_perp": te["perp"], "test_bpc": te["bpc"],
-                      "bn_test_perp": bte["perp"], "bn_test_bpc": bte["bpc"],
-                      "improved": action == "improved",
-                      "lr_decayed": action == "decayed",
-                      "epoch_time": round(time.time() - epoch_start, 3),
-                      "time": round(time.time() - start, 3)})
+            row = {"epoch": epoch, "steps": pos.steps,
+                   "learning_rate": lr,
+                   "train_perp": tr["perp"], "train_bpc": tr["bpc"],
+                   "valid_perp": va["perp"], "valid_bpc": va["bpc"],
+                   "test_perp": te["perp"], "test_bpc": te["bpc"],
+                   "bn_test_perp": bte["perp"], "bn_test_bpc": bte["bpc"],
+                   "improved": action == "improved",
+                   "lr_decayed": action == "decayed",
+                   "epoch_time": round(time.time() - epoch_start, 3),
+                   "time": round(time.time() - start, 3)}
+            # JSON's values, as a resumed run reads the earlier rows back
+            # (the float32 rate as 0.01, not 0.009999999776482582).
+            rows.append({k: jsonable(v) for k, v in row.items()})
+            report.write(rows)
             log("epoch %d done: steps %d valid_%s %.4f (best %.4f at epoch "
                 "%s) %.1fs" % (epoch, pos.steps, metric, va[metric],
                                schedule.best, schedule.best_epoch,
@@ -1162,16 +969,14 @@ def train(spec, args, argv=None):
 
     saved = None
     if stop_reason != "diverged":
-        saved = save_legacy_params(os.path.join(args.out, save_name),
-                                   out_layer)
+        saved = save_legacy_params(run.base, out_layer)
         log("saved parameters to", saved)
-    elog.final = {"stop_reason": stop_reason, "steps": pos.steps,
-                  "best_valid_" + metric: jsonable(schedule.best)
-                  if schedule.best_epoch else None,
-                  "best_epoch": schedule.best_epoch, "saved": saved}
-    elog.write_json()
+    report.write(rows, stop_reason=stop_reason, steps=pos.steps,
+                 best_epoch=schedule.best_epoch, saved=saved,
+                 **{"best_valid_" + metric: jsonable(schedule.best)
+                    if schedule.best_epoch else None})
     log("stop:", stop_reason)
-    return {"stop_reason": stop_reason, "epochs": elog.rows,
+    return {"stop_reason": stop_reason, "epochs": rows,
             "steps": pos.steps,
             "best_valid": schedule.best if schedule.best_epoch else None,
             "saved": saved, "fns": fns,

@@ -33,7 +33,8 @@ import pytensor
 
 from .. import lasagne
 from ..checkpoint import (Checkpointer, CheckpointError,
-                          CheckpointMismatchError, check_config)
+                          CheckpointMismatchError, check_config,
+                          read_checkpoint)
 from ..training import ProgressLog, run_command, train_loop
 from .flags import jsonable, resume_command
 from .report import RunReport
@@ -74,8 +75,9 @@ class Run:
     ----------
     args : argparse.Namespace
         Flags, with those of :func:`indrnn.run.flags.add_run_flags`.
-    argv : sequence of str
-        The command line (for the reports and the resume command).
+    argv : sequence of str or None
+        The command line (for the reports and the resume command; None:
+        the interruption message gives a generic resume hint).
     name : str
         The run's file name (``<out>/<name>.log``, ``.npz``, ...).
     module : str
@@ -87,7 +89,9 @@ class Run:
     Attributes
     ----------
     base : str
-        ``<out>/<name>``.
+        ``<out>/<name>``: the parameter file, the checkpoint folder.
+    report_base : str
+        The log's path without ``.log``: the CSV, JSON and PNG reports.
     log : indrnn.training.ProgressLog
     seed : int
     rng : numpy.random.RandomState
@@ -108,13 +112,16 @@ class Run:
 
     def __init__(self, args, argv, name, module, config_keys=()):
         self.args = args
-        self.argv = list(argv)
+        self.argv = None if argv is None else list(argv)
         self.name = name
         self.module = module
         self.config_keys = tuple(config_keys)
         os.makedirs(args.out, exist_ok=True)
         self.base = os.path.join(args.out, name)
-        self.log = ProgressLog(args.log or self.base + '.log')
+        log_path = args.log or self.base + '.log'
+        self.log = ProgressLog(log_path)
+        # The reports go beside the log.
+        self.report_base = os.path.splitext(log_path)[0]
         self.resumed = None
         seed = args.seed
         if args.resume:
@@ -122,11 +129,15 @@ class Run:
             # checkpoint cannot restore (the dropout seeds drawn when the
             # network is built), and a flag mismatch is refused before
             # the data are loaded and the functions compiled.
-            saved = check_config(args.resume, args, self.config_keys)
-            self.resumed = saved['schedule'] or {}
-            if self.resumed.get('script') != module:
-                raise CheckpointError('checkpoint %s was not written by %s'
-                                      % (args.resume, module))
+            info = read_checkpoint(args.resume)
+            self.resumed = info['schedule'] or {}
+            if self.resumed.get('script') != module \
+                    or 'seed' not in self.resumed:
+                raise CheckpointError(
+                    'checkpoint %s was not written by %s (its run: %s)'
+                    % (args.resume, module,
+                       self.resumed.get('script', 'unknown')))
+            check_config(info, args, self.config_keys)
             seed = int(self.resumed['seed'])
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2 ** 32))
@@ -135,6 +146,13 @@ class Run:
         self.log('seed', seed, 'floatX', pytensor.config.floatX)
         self.rng = np.random.RandomState(seed)
         lasagne.random.set_rng(self.rng)
+
+    def resume_command(self):
+        """str or None: the command resuming this run (``{path}`` for the
+        checkpoint), see :func:`indrnn.run.flags.resume_command`."""
+        if self.argv is None:
+            return None
+        return resume_command(self.module, self.argv)
 
     def header(self):
         """dict: what every run's JSON report starts with."""
@@ -205,7 +223,7 @@ class Run:
                     'script': self.module, 'seed': self.seed,
                     'state': {k: v.state_dict() for k, v in kept.items()}},
                 best_metric=best_metric, best_mode=best_mode,
-                resume_command=resume_command(self.module, self.argv))
+                resume_command=self.resume_command())
             if args.resume:
                 resume = checkpointer.load(args.resume,
                                            config_keys=self.config_keys)
@@ -225,7 +243,8 @@ class Run:
                             % (args.resume, exc)) from exc
                 self.log('resumed from', args.resume, 'at step',
                          resume['step'])
-        report = RunReport(self.base, dict(self.header(), **(header or {})),
+        report = RunReport(self.report_base,
+                           dict(self.header(), **(header or {})),
                            curves=curves, log=self.log)
 
         def after_report(loop):
@@ -242,8 +261,8 @@ class Run:
             checkpoint_every=args.checkpoint_every, resume=resume)
         report.write(loop.history, stop_reason=loop.stop_reason,
                      steps=loop.step)
-        self.log('reports written to', self.base + '.csv', 'and',
-                 self.base + '.json')
+        self.log('reports written to', self.report_base + '.csv', 'and',
+                 self.report_base + '.json')
         return loop
 
 

@@ -36,6 +36,13 @@ class RunReport:
         Figures of the rows to plot; no PNG when empty.
     log : callable, optional
         Where a missing matplotlib is reported (once).
+    columns : sequence of str
+        The CSV's first columns (``time`` is always the last).
+    x : str
+        The row entry the PNG has on its horizontal axis.
+    plot_always : bool
+        Draw the PNG at every write, not only at the end (for reports as
+        rare as epochs).
 
     Examples
     --------
@@ -50,11 +57,16 @@ class RunReport:
     2.0
     """
 
-    def __init__(self, base, header, curves=(), log=None):
+    def __init__(self, base, header, curves=(), log=None,
+                 columns=('step', 'learning_rate'), x='step',
+                 plot_always=False):
         self.base = base
         self.header = dict(header)
         self.curves = tuple(curves)
         self.log = log
+        self.columns = list(columns)
+        self.x = x
+        self.plot_always = plot_always
         self._plot = bool(self.curves)
         os.makedirs(os.path.dirname(os.path.abspath(base)), exist_ok=True)
 
@@ -73,7 +85,7 @@ class RunReport:
         with writing(self.base + '.json') as f:
             json.dump(dict(self.header, reports=rows), f, indent=1,
                       default=jsonable)
-        columns = ['step', 'learning_rate']
+        columns = list(self.columns)
         for row in rows:
             columns += [k for k in row if k not in columns and k != 'time']
         columns.append('time')
@@ -81,8 +93,10 @@ class RunReport:
             writer = csv.DictWriter(f, fieldnames=columns)
             writer.writeheader()
             writer.writerows(rows)
-        if final and self._plot and rows:
-            if plot_curves(rows, self.base + '.png', self.curves) is None:
+        if (final or self.plot_always) and self._plot and rows:
+            xlabel = 'training steps' if self.x == 'step' else self.x
+            if plot_curves(rows, self.base + '.png', self.curves, x=self.x,
+                           xlabel=xlabel) is None:
                 self._plot = False
                 if self.log is not None:
                     self.log("matplotlib is not installed: no learning-curve "

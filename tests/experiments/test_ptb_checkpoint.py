@@ -76,8 +76,8 @@ def assert_same_checkpoint(a, b):
     ia, ib = read_checkpoint(a), read_checkpoint(b)
     for info in (ia, ib):
         info["loop"].pop("elapsed")
-        info["schedule"]["rows"] = [results(r)
-                                    for r in info["schedule"]["rows"]]
+        info["schedule"]["state"]["rows"] = [results(r)
+                                    for r in info["schedule"]["state"]["rows"]]
     assert ia["loop"] == ib["loop"]
     assert ia["schedule"] == ib["schedule"]
 
@@ -127,7 +127,7 @@ def test_resume_mid_epoch_is_bit_identical(runs):
     first = read_checkpoint(ckpt(b, 10))
     assert first["loop"]["epoch"] == 1 and first["loop"]["in_epoch"]
     assert first["loop"]["batch"] == 10 and first["loop"]["sum_perp"] > 0
-    assert first["schedule"]["rows"] == []
+    assert first["schedule"]["state"]["rows"] == []
     assert first["arrays"]["best_params"] == []
     # The one at 16 is in epoch 2 and holds epoch 1's best parameters.
     second = read_checkpoint(ckpt(b, 16))
@@ -171,7 +171,7 @@ def test_resume_between_epochs_is_bit_identical(runs):
     # The best checkpoint: after epoch 2's evaluation, which improved.
     best = read_checkpoint(str(c / CKPTS / "checkpoint-best.h5"))
     assert (best["loop"]["step"], best["loop"]["in_epoch"]) == (20, False)
-    assert best["schedule"]["schedule"]["best_epoch"] == 2
+    assert best["schedule"]["state"]["schedule"]["best_epoch"] == 2
 
 
 def test_resume_refuses_another_configuration(runs, tmp_path, capsys,
@@ -204,7 +204,8 @@ def test_resume_refuses_another_configuration(runs, tmp_path, capsys,
         assert "--net is 'plain' in the checkpoint and 'residual'" in err
     err = refused(argv + ['--word_level'], spec=wptb)
     assert ("checkpoint %s was not written by "
-            "experiments.penntree_wordlevel_rernn_WT (its run: indrnn_cPTB)"
+            "experiments.penntree_wordlevel_rernn_WT (its run: "
+            "experiments.penntree_charlevel_rernn)"
             % path) in err
     # The flags a resumed run may change are not compared.
     assert {"seed", "max_steps", "out", "log"} <= set(

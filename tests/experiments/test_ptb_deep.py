@@ -282,8 +282,8 @@ def test_char_level_residual_cli(tmp_path, data_dir, monkeypatch):
         assert cptb.main(argv) == 0
     report = read_json(out / "indrnn_cPTB_residual10.json")
     assert report["stop_reason"] == "max_epochs"
-    assert report["run"]["args"]["net"] == "residual"
-    rows = report["epochs"]
+    assert report["args"]["net"] == "residual"
+    rows = report["reports"]
     assert len(rows) == 2
     for r in rows:
         for k in ("train", "valid", "test", "bn_test"):
@@ -325,12 +325,12 @@ def test_word_level_dense_cli(tmp_path, data_dir, monkeypatch):
     log = (out / "indrnn_wordPTB_dense5.log").read_text()
     assert "voc 10000" in log and "stop: max_steps" in log
     report = read_json(out / "indrnn_wordPTB_dense5.json")
-    assert report["epochs"][-1]["steps"] == 30
-    for r in report["epochs"]:
+    assert report["reports"][-1]["steps"] == 30
+    for r in report["reports"]:
         for k in ("train", "valid", "test", "bn_test"):
             assert np.isfinite(r[k + "_perp"]) and r[k + "_perp"] >= 1
     # Better than guessing uniformly among the 10000 words.
-    assert report["epochs"][-1]["test_perp"] < 10000
+    assert report["reports"][-1]["test_perp"] < 10000
     # The running training perplexity falls within the epoch (uniform
     # guessing is 10000).
     perps = [float(line.split("train_perp ")[1].split()[0])

@@ -206,13 +206,13 @@ def test_char_level_cli_end_to_end(tmp_path, data_dir, monkeypatch):
     # Learning: the validation BPC fell from epoch 1 to 2.
     assert float(rows[1]["valid_bpc"]) < float(rows[0]["valid_bpc"])
     report = json.loads((out / "indrnn_cPTB10.json").read_text())
-    assert report["run"]["seed"] == 3 and report["run"]["vocabulary"] == 50
-    assert report["run"]["args"]["hidden_units"] == 8
+    assert report["seed"] == 3 and report["vocabulary"] == 50
+    assert report["args"]["hidden_units"] == 8
     assert report["stop_reason"] == "max_epochs"
     assert report["best_epoch"] == 2
     assert report["best_valid_bpc"] == pytest.approx(
         float(rows[1]["valid_bpc"]))
-    assert len(report["epochs"]) == 2
+    assert len(report["reports"]) == 2
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -272,10 +272,10 @@ def test_word_level_cli(tmp_path, data_dir, monkeypatch):
     log = (out / "indrnn_wordPTB5.log").read_text()
     assert "voc 10000" in log and "stop: max_steps" in log
     report = json.loads((out / "indrnn_wordPTB5.json").read_text())
-    assert report["epochs"][0]["steps"] == 3
+    assert report["reports"][0]["steps"] == 3
     # --comp_perp: the schedule follows the validation perplexity.
     assert report["best_valid_perp"] == pytest.approx(
-        report["epochs"][0]["valid_perp"])
+        report["reports"][0]["valid_perp"])
     with np.load(out / "indrnn_wordPTB5.npz") as f:
         # Tied weights: the embedding (10000 x 6) is the only matrix of
         # that size; the output layer saves its bias only.
