@@ -37,8 +37,7 @@ from experiments import adding, pixelmnist
 from experiments import penntree_charlevel_rernn as cptb
 from experiments import penntree_wordlevel_rernn_WT as wptb
 from idx_files import write_learnable_mnist
-from indrnn.data import ntu_convert
-from indrnn.data.ntu_synthetic import write_synthetic_skeletons
+from ntu_files import write_tiny_ntu
 
 RTOL, ATOL = 1e-4, 1e-7
 DEFAULT = pytensor.config.mode
@@ -131,11 +130,7 @@ def test_checkpoints_resume_in_the_other_mode(mnist_data, tmp_path,
 
 @pytest.fixture(scope='module')
 def ntu_data(tmp_path_factory):
-    root = tmp_path_factory.mktemp('ntu')
-    write_synthetic_skeletons(str(root / 'skeletons'), per_class=6, seed=0)
-    assert ntu_convert.main([str(root / 'skeletons'), str(root / 'npy'),
-                             '--max_frames', '20', '--quiet']) == 0
-    return root / 'npy'
+    return write_tiny_ntu(tmp_path_factory.mktemp('ntu'), 6, 20)
 
 
 #: Tiny runs of every family: (module, flags, where the data is). The
