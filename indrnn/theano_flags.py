@@ -7,11 +7,11 @@ The original IndRNN README runs every script as::
 PyTensor does not read ``THEANO_FLAGS`` at all, so such a command line
 would silently run in float64 on the default backend.  PyTensor reads its
 flags once, from ``PYTENSOR_FLAGS``, when it is first imported; hence
-:func:`apply_theano_flags` is called at the very top of
-``indrnn/__init__.py``, and this module must never import pytensor (or
-anything that does).  It imports JAX (and so numpy) only when the flags
-select ``mode=JAX``, to say whether JAX has a GPU.  See ``THEANO_FLAGS.example`` for the same table in
-prose.
+:func:`apply_theano_flags` is called at the top of ``indrnn/__init__.py``
+(after the thread defaults only), and this module must never import
+pytensor (or anything that does).  It imports JAX (and so numpy) only
+when the flags select ``mode=JAX``, to say whether JAX has a GPU.  See
+``THEANO_FLAGS.example`` for the same table in prose.
 
 Mapping (PyTensor 3.3)
 ----------------------
