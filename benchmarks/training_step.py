@@ -19,7 +19,10 @@ Sections (``--sections``, all by default):
     fused path (the default) and of the scan path
     (:func:`indrnn.indrnn.use_fused_recurrence` ``(False)`` while
     building) in each mode (``numba``: PyTensor's default mode, linked
-    by :mod:`indrnn.link.numba.linker`; ``cvm``: C), and the floor: ``proj``, the training step of the same
+    by :mod:`indrnn.link.numba.linker`; ``cvm``: C; ``jax``:
+    ``mode="JAX"``, PyTensor's GPU route, on whatever device JAX has: the
+    CPU unless a CUDA jaxlib is installed; each call waits for JAX's
+    result), and the floor: ``proj``, the training step of the same
     network with the recurrent layers taken out (same Dense projections,
     BatchNorm, loss, Adam), plus ``kernel``, the fused recurrence Ops
     alone (forward and gradient, one layer's shape) times the number of
@@ -27,7 +30,9 @@ Sections (``--sections``, all by default):
     (forward, weight and input gradients) called directly in numpy, the
     hardware floor of the dense part.  Prints medians, minima, the
     in-process compile time (build + ``pytensor.function`` + first call)
-    and the ratios scan/fused and fused/floor.
+    and the ratios scan/fused and fused/floor. ``--skip-floor`` leaves
+    the floor out (only the training steps: what
+    ``benchmarks/gpu_check.sh`` times).
 ``compile``
     Cold and warm compile time of each training function, each in a
     fresh process: cold with ``PYTENSOR_FLAGS=base_compiledir=<empty temp
@@ -87,6 +92,7 @@ This is a script that prints figures, not a test.
 """
 import argparse
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -112,6 +118,8 @@ import numpy as np  # noqa: E402
 import pytensor  # noqa: E402
 import pytensor.tensor as pt  # noqa: E402
 
+from indrnn.training import float32_unless_configured  # noqa: E402
+
 if "floatX" not in os.environ.get("PYTENSOR_FLAGS", ""):
     # the original scripts (and the issue's figures) are float32
     pytensor.config.floatX = "float32"
@@ -128,8 +136,11 @@ COMPILE_ONLY_CONFIGS = ("residual",)
 COMPILE_VARIANTS = ("baseline", "now")
 #: ``--modes`` choices; ``py`` (the Python linker with few rewrites) is
 #: for smoke runs only: it compiles nothing.
-MODES = {"numba": "NUMBA", "cvm": "CVM", "py": "FAST_COMPILE"}
-DEFAULT_MODES = ("numba", "cvm")
+MODES = {"numba": "NUMBA", "cvm": "CVM", "jax": "JAX", "py": "FAST_COMPILE"}
+#: ``jax`` when JAX is installed (the ``jax`` extra), so that a
+#: regression of the GPU route shows in the default run too.
+DEFAULT_MODES = ("numba", "cvm") + (
+    ("jax",) if importlib.util.find_spec("jax") is not None else ())
 PATHS = ("fused", "scan")
 #: ``--paths`` choices besides :data:`PATHS`: ``symbn``, the fused
 #: recurrence with BatchNorm as the symbolic graph
@@ -305,7 +316,20 @@ def compile_step(config, path, mode, sizes, seed=0, profile=False):
                               U_bound=graph["U_bound"], mode=mode)
     lr = np.asarray(LEARNING_RATE, dtype=pytensor.config.floatX)
     data = graph["data"]
-    return (lambda: fn(*data, lr)), fn, graph
+    return _waiting(lambda: fn(*data, lr), mode), fn, graph
+
+
+def _waiting(run, mode):
+    """``run``, made to wait for its results in ``mode="JAX"``.
+
+    JAX returns before the device has computed (asynchronous dispatch);
+    a timed call must include the computation, as the training loop's
+    reading of the loss does.
+    """
+    if mode != "JAX":
+        return run
+    import jax
+    return lambda: jax.block_until_ready(run())
 
 
 def compile_kernels(mode, sizes, grad_clip=10.0):
@@ -340,7 +364,7 @@ def compile_kernels(mode, sizes, grad_clip=10.0):
               rng.uniform(0, 1, size=N).astype(dtype),
               np.zeros((B, N), dtype),
               rng.normal(size=(T, B, N)).astype(dtype)]
-    return lambda: fn(*values)
+    return _waiting(lambda: fn(*values), mode)
 
 
 def projection_shapes(config, sizes):
@@ -480,13 +504,22 @@ def _machine():
         mem = 0
     return ("%s, %d CPUs, %.0f GiB; Python %s, numpy %s, PyTensor %s, "
             "Numba %s; floatX %s; OPENBLAS_NUM_THREADS=%s, "
-            "NUMBA_THREADING_LAYER=%s"
+            "NUMBA_THREADING_LAYER=%s%s"
             % (cpu, os.cpu_count(), mem / 2 ** 30,
                platform.python_version(), np.__version__,
                pytensor.__version__, numba.__version__,
                pytensor.config.floatX,
                os.environ.get("OPENBLAS_NUM_THREADS"),
-               os.environ.get("NUMBA_THREADING_LAYER")))
+               os.environ.get("NUMBA_THREADING_LAYER"), _jax_devices()))
+
+
+def _jax_devices():
+    """``'; JAX x.y on <devices>'``, or ``''`` without JAX."""
+    if importlib.util.find_spec("jax") is None:
+        return ""
+    import jax
+    return "; JAX %s on %s" % (jax.__version__, ", ".join(
+        "%s (%s)" % (d, d.device_kind) for d in jax.devices()))
 
 
 def _child(args_list, env=None, timeout=1800):
@@ -555,12 +588,15 @@ def section_steps(opts, sizes_of):
                 builders["%s/%s" % (path, mode_name)] = (
                     lambda p=path, m=mode: compile_step(config, p, m,
                                                         sizes)[0])
+            if opts.skip_floor:
+                continue
             builders["proj/%s" % mode_name] = (
                 lambda m=mode: compile_step(config, "floor", m, sizes)[0])
             builders["kernel/%s" % mode_name] = (
                 lambda m=mode: compile_kernels(m, sizes))
-        builders["numpy-matmuls"] = (
-            lambda: numpy_matmul_floor(config, sizes))
+        if not opts.skip_floor:
+            builders["numpy-matmuls"] = (
+                lambda: numpy_matmul_floor(config, sizes))
         functions, compile_s = {}, {}
         for name, builder in builders.items():
             print("  compiling %s/%s ..." % (config, name), flush=True)
@@ -587,23 +623,31 @@ def section_steps(opts, sizes_of):
         print("\n%-30s%s" % ("ratios (medians)", "  ".join(
             "%10s" % m for m in opts.modes)))
         rows = []
+        default_fused = med.get("fused/numba")
         for mode_name in opts.modes:
-            floor = med["proj/" + mode_name] + L * med["kernel/" + mode_name]
+            floor = (None if opts.skip_floor else med["proj/" + mode_name]
+                     + L * med["kernel/" + mode_name])
             fused = med.get("fused/" + mode_name)
             scan = med.get("scan/" + mode_name)
             rows.append(dict(
                 floor=floor,
                 scan_over_fused=scan / fused if scan and fused else None,
-                fused_over_floor=fused / floor if fused else None,
-                scan_over_floor=scan / floor if scan else None,
+                fused_over_floor=fused / floor if fused and floor else None,
+                scan_over_floor=scan / floor if scan and floor else None,
                 fused_over_numpy=(fused / med["numpy-matmuls"]
-                                  if fused else None)))
+                                  if fused and floor else None),
+                fused_over_numba=(fused / default_fused
+                                  if fused and default_fused else None)))
         results[config]["ratios"] = dict(zip(opts.modes, rows))
         labels = [("floor ms (proj + %d x kernel)" % L, "floor", True),
                   ("scan / fused", "scan_over_fused", False),
                   ("fused / floor", "fused_over_floor", False),
                   ("scan / floor", "scan_over_floor", False),
-                  ("fused / numpy-matmuls", "fused_over_numpy", False)]
+                  ("fused / numpy-matmuls", "fused_over_numpy", False),
+                  ("fused / fused numba", "fused_over_numba", False)]
+        if opts.skip_floor:
+            labels = [row for row in labels
+                      if row[1] in ("scan_over_fused", "fused_over_numba")]
         for label, key, is_ms in labels:
             cells = []
             for row in rows:
@@ -1243,8 +1287,13 @@ def make_parser():
                         choices=CONFIGS)
     parser.add_argument("--modes", nargs="+", default=list(DEFAULT_MODES),
                         choices=list(MODES),
-                        help="numba (default linker), cvm (C); py (Python "
-                             "linker, FAST_COMPILE) for smoke runs")
+                        help="numba (default linker), cvm (C), jax "
+                             "(mode=JAX, on JAX's device; default when JAX "
+                             "is installed); py (Python linker, "
+                             "FAST_COMPILE) for smoke runs")
+    parser.add_argument("--skip-floor", action="store_true",
+                        help="steps section: time the training steps only "
+                             "(no proj, kernel or numpy-matmuls)")
     parser.add_argument("--paths", nargs="+", default=list(PATHS),
                         choices=PATHS + EXTRA_PATHS,
                         help="recurrence paths of the training step "
@@ -1331,7 +1380,8 @@ def main(argv=None):
     if opts.rounds is None:
         opts.rounds = 3 if opts.quick else 9
     if opts.child_step:
-        return child_step(opts)
+        with float32_unless_configured():
+            return child_step(opts)
     if opts.child_threads:
         return child_threads(opts)
     if opts.memory_T is None:
@@ -1350,9 +1400,16 @@ def main(argv=None):
     with warnings.catch_warnings():
         # the C backend's BLAS warning is reported by the traps section
         warnings.filterwarnings("ignore", message=".*could not link.*")
-        for section in SECTIONS:
-            if section in opts.sections:
-                globals()["section_" + section](opts, sizes_of)
+        # JAX in 32 bits narrows PyTensor's int64 (and float64
+        # accumulator) requests, as intended: one warning per node
+        warnings.filterwarnings("ignore",
+                                message="Explicitly requested dtype")
+        # float32_unless_configured: as the experiments run, JAX in 32
+        # bits too (see indrnn.training._jax_x64)
+        with float32_unless_configured():
+            for section in SECTIONS:
+                if section in opts.sections:
+                    globals()["section_" + section](opts, sizes_of)
     print("\n[%s]" % _load())
 
 

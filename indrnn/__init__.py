@@ -12,17 +12,19 @@ legacy
 training
     The training loop shared by the experiments.
 """
-# PyTensor reads PYTENSOR_FLAGS once, on import: translate a legacy
-# THEANO_FLAGS first (theano_flags imports neither numpy nor pytensor).
-from .theano_flags import apply_theano_flags as _apply_theano_flags
-
-_apply_theano_flags()
-
 # Thread defaults must be in place before numpy/numba start their pools.
 from ._runtime import configure_malloc as _configure_malloc
 from ._runtime import configure_threads as _configure_threads
 
 _configure_threads()
+
+# PyTensor reads PYTENSOR_FLAGS once, on import: translate a legacy
+# THEANO_FLAGS first (theano_flags never imports pytensor; it imports JAX,
+# and so numpy, only for device=cuda*, to say whether JAX has a GPU, which
+# is why the thread defaults come first).
+from .theano_flags import apply_theano_flags as _apply_theano_flags
+
+_apply_theano_flags()
 # Same seed, same bits, whether this process compiled its functions or
 # loaded them from the disk cache (see configure_fastmath).
 from ._runtime import configure_fastmath as _configure_fastmath

@@ -159,6 +159,38 @@ def training_state_variables(train_fn, layer=None):
     return found
 
 
+def _declared(var):
+    """The value of ``var`` as a numpy array of its declared dtype.
+
+    In ``mode="JAX"`` with 64-bit types off (the float32 runs), JAX holds
+    an int64 shared variable (the dropout and noise counters) as int32
+    after the first step. A checkpoint keeps the declared dtype, so that
+    it resumes in any mode, and one mode's file reads like the other's.
+    """
+    value = np.asarray(var.get_value())
+    dtype = getattr(var.type, "dtype", None)
+    if dtype is None or value.dtype == dtype:
+        return value
+    declared = value.astype(dtype)
+    if not np.array_equal(declared, value):
+        raise ValueError("%r holds %s values that %s cannot hold"
+                         % (var.name, value.dtype, dtype))
+    return declared
+
+
+def _widened(value, dtype):
+    """``value`` as ``dtype`` if that is a lossless widening of integers.
+
+    Checkpoints written in ``mode="JAX"`` before :func:`_declared` hold
+    the int64 counters as int32; they still resume. Anything else is
+    returned as it is, for :func:`_check_values` to report.
+    """
+    if (value.dtype.kind in "iu" and np.dtype(dtype).kind in "iu"
+            and np.can_cast(value.dtype, dtype, casting="safe")):
+        return value.astype(dtype)
+    return value
+
+
 def _to_json(value):
     """JSON text of ``value``; numpy scalars and arrays become Python
     numbers and lists, anything else its ``repr``."""
@@ -320,8 +352,8 @@ def save_checkpoint(path, layer, train_fn=None, rngs=(), state=None,
     params = get_all_params(layer)
     extra = training_state_variables(train_fn, layer) if train_fn else []
     contents = {
-        "params": [(p.name, np.asarray(p.get_value())) for p in params],
-        "state": [(v.name, np.asarray(v.get_value())) for v in extra],
+        "params": [(p.name, _declared(p)) for p in params],
+        "state": [(v.name, _declared(v)) for v in extra],
         "rngs": [r.get_state() for r in rngs],
         "arrays": _check_arrays(arrays),
         "json": {"state_json": _to_json(state or {}),
@@ -576,20 +608,29 @@ def check_config(checkpoint, args, config_keys):
 
 
 def _check_values(path, kind, variables, saved):
-    """Raise CheckpointMismatchError naming the first mismatch."""
+    """Raise CheckpointMismatchError naming the first mismatch.
+
+    Compares with each variable's declared dtype; integer values saved
+    narrower are widened in ``saved`` (see :func:`_widened`).
+    """
     if len(saved) != len(variables):
         raise CheckpointMismatchError(
             "checkpoint %s does not match this configuration: it has %d %s, "
             "this network has %d" % (path, len(saved), kind, len(variables)))
     for i, (var, (name, value)) in enumerate(zip(variables, saved)):
-        current = var.get_value(borrow=True)
-        if (value.shape != current.shape or value.dtype != current.dtype
+        # the declared dtype, not the held one (JAX may hold int64 as
+        # int32, see _declared)
+        current = np.shape(var.get_value(borrow=True))
+        dtype = np.dtype(getattr(var.type, "dtype", value.dtype))
+        value = _widened(value, dtype)
+        saved[i] = (name, value)
+        if (value.shape != current or value.dtype != dtype
                 or (name or None) != (var.name or None)):
             raise CheckpointMismatchError(
                 "checkpoint %s does not match this configuration: %s %d "
                 "(Lasagne name %r) expected shape %s %s, found %r with shape "
                 "%s %s" % (path, kind.rstrip("s"), i, var.name,
-                           current.shape, current.dtype, name or None,
+                           current, dtype, name or None,
                            value.shape, value.dtype))
 
 

@@ -7,10 +7,11 @@ The original IndRNN README runs every script as::
 PyTensor does not read ``THEANO_FLAGS`` at all, so such a command line
 would silently run in float64 on the default backend.  PyTensor reads its
 flags once, from ``PYTENSOR_FLAGS``, when it is first imported; hence
-:func:`apply_theano_flags` is called at the very top of
-``indrnn/__init__.py``, and this module must never import pytensor (or
-anything that does).  See ``THEANO_FLAGS.example`` for the same table in
-prose.
+:func:`apply_theano_flags` is called at the top of ``indrnn/__init__.py``
+(after the thread defaults only), and this module must never import
+pytensor (or anything that does).  It imports JAX (and so numpy) only
+when the flags select ``mode=JAX``, to say whether JAX has a GPU.  See
+``THEANO_FLAGS.example`` for the same table in prose.
 
 Mapping (PyTensor 3.3)
 ----------------------
@@ -39,10 +40,12 @@ anything else              ignored, and listed as such (``lib.cnmem``,
                            Theano's own CUDA backend, which PyTensor lacks)
 =========================  =============================================
 """
+import importlib.util
 import os
 import sys
 
-__all__ = ["translate", "apply_theano_flags", "SAME_NAME_FLAGS"]
+__all__ = ["translate", "apply_theano_flags", "jax_backend_note",
+           "SAME_NAME_FLAGS"]
 
 #: Flags that exist in PyTensor 3.3 under the same name with the same
 #: values, so they are copied unchanged.
@@ -75,7 +78,7 @@ def _split(theano_flags):
     return items
 
 
-def translate(theano_flags):
+def translate(theano_flags, jax_note=_JAX_NOTE):
     """Translate a ``THEANO_FLAGS`` string into a ``PYTENSOR_FLAGS`` string.
 
     A pure function: it reads no environment and imports nothing.  When a
@@ -86,6 +89,9 @@ def translate(theano_flags):
     ----------
     theano_flags : str
         The legacy value, ``name=value`` items separated by commas.
+    jax_note : str, optional
+        What the ``device=cuda* -> mode=JAX`` entry of ``applied`` says in
+        parentheses (:func:`apply_theano_flags` puts where JAX computes).
 
     Returns
     -------
@@ -143,7 +149,7 @@ def translate(theano_flags):
         mode_item = None
     if gpu is not None:
         out["mode"] = "JAX"
-        applied.append("%s -> mode=JAX (%s)" % (gpu, _JAX_NOTE))
+        applied.append("%s -> mode=JAX (%s)" % (gpu, jax_note))
         if mode_item is not None:
             ignored.append("%s (overridden by %s -> mode=JAX)"
                            % (mode_item, gpu))
@@ -154,7 +160,69 @@ def translate(theano_flags):
     return flags, applied, ignored
 
 
-def apply_theano_flags(environ=None, stream=None):
+def _cuda_jaxlib_command():
+    """The command that installs a CUDA jaxlib into this Python.
+
+    Pinned to the installed ``jax`` version, so that pip adds the CUDA
+    plugin that matches it instead of upgrading JAX under PyTensor.
+    """
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+        pin = "==" + version("jax")
+    except (ImportError, PackageNotFoundError):
+        pin = ""
+    return '%s -m pip install "jax[cuda12]%s"' % (sys.executable, pin)
+
+
+def jax_backend_note(environ=None):
+    """Say where a ``mode=JAX`` run will compute: on a GPU or on the CPU.
+
+    Asks JAX itself (``jax.devices()``), so it imports JAX, and with it
+    numpy: call it only when the flags select ``mode=JAX`` (such a run
+    imports JAX anyway) and after the thread defaults are set
+    (``indrnn/__init__.py``). On the CPU, listing the devices took about
+    10 ms after the import of JAX (about 0.5 s, which the run would pay
+    later otherwise).
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        Where ``JAX_PLATFORMS`` is read; ``os.environ`` by default.
+
+    Returns
+    -------
+    str
+        ``'on the GPU: ...'`` naming the devices, or a sentence saying the
+        run is on the CPU (or cannot run) and the command that installs a
+        CUDA jaxlib.
+    """
+    environ = os.environ if environ is None else environ
+    install = "for the GPU install a CUDA jaxlib: " + _cuda_jaxlib_command()
+    if importlib.util.find_spec("jax") is None:
+        return "JAX is not installed, so mode=JAX cannot run; " + install
+    try:
+        import jax
+        devices = jax.devices()
+    except Exception as exc:  # e.g. JAX_PLATFORMS=cuda without a GPU
+        return ("JAX has no usable backend (%s: %s); %s"
+                % (type(exc).__name__, str(exc).splitlines()[0][:200],
+                   install))
+    gpus = [d for d in devices if d.platform != "cpu"]
+    if gpus:
+        return "on the GPU: %s" % ", ".join(
+            "%s (%s)" % (d, getattr(d, "device_kind", d.platform))
+            for d in gpus)
+    platforms = environ.get("JAX_PLATFORMS", "")
+    why = (" (JAX_PLATFORMS=%s)" % platforms) if platforms else ""
+    return ("JAX has no GPU backend here%s, so this run is on the CPU; %s"
+            % (why, install))
+
+
+def _selects_jax(pytensor_flags):
+    return "mode=JAX" in pytensor_flags.split(",")
+
+
+def apply_theano_flags(environ=None, stream=None, jax_note=None):
     """Set ``PYTENSOR_FLAGS`` from ``THEANO_FLAGS`` before PyTensor loads.
 
     Does nothing unless ``THEANO_FLAGS`` is set and ``PYTENSOR_FLAGS`` is
@@ -170,6 +238,10 @@ def apply_theano_flags(environ=None, stream=None):
     stream : file-like, optional
         Where the one-line report goes; ``sys.stderr`` by default, so that
         a script's standard output stays its own.
+    jax_note : callable, optional
+        ``jax_note() -> str``, called only when the result selects
+        ``mode=JAX``: where JAX will compute, for the report;
+        :func:`jax_backend_note` by default (it imports JAX).
 
     Returns
     -------
@@ -200,6 +272,11 @@ def apply_theano_flags(environ=None, stream=None):
                      "instead\n" % (theano_flags, flags))
         return None
     environ["PYTENSOR_FLAGS"] = flags
+    if _selects_jax(flags):
+        # device=cuda*: say whether JAX will find a GPU, and if not, that
+        # the run is on the CPU and how to get a CUDA jaxlib.
+        note = (jax_note or (lambda: jax_backend_note(environ)))()
+        flags, applied, ignored = translate(theano_flags, jax_note=note)
     stream.write("indrnn: THEANO_FLAGS translated to PYTENSOR_FLAGS=%r: %s; "
                  "ignored: %s\n" % (flags, "; ".join(applied) or "nothing",
                                     "; ".join(ignored) or "nothing"))

@@ -24,3 +24,38 @@ def write_idx(path, array):
     header += struct.pack('>%dI' % array.ndim, *array.shape)
     with gzip.open(path, 'wb') as f:
         f.write(header + array.tobytes())
+
+
+def write_learnable_mnist(root, n_train, n_test, size, seed=0):
+    """Write tiny MNIST files to ``root/mnist``, digits one can learn.
+
+    The label is written as the brightness of the top two rows of noise
+    images, so a few steps of training lower the loss.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The data folder (``--data_dir``); ``root/mnist`` is created.
+    n_train, n_test : int
+        Number of training and test images (labels ``arange(n) % 10``).
+    size : int
+        Image side: ``size * size`` time steps.
+    seed : int
+        Seed of the noise.
+
+    Returns
+    -------
+    pathlib.Path
+        ``root``.
+    """
+    from indrnn.data import mnist
+    folder = root / 'mnist'
+    folder.mkdir()
+    rng = np.random.RandomState(seed)
+    for names, n in ((mnist.FILES[:2], n_train), (mnist.FILES[2:], n_test)):
+        labels = np.arange(n) % 10
+        images = rng.randint(0, 50, (n, size, size))
+        images[:, :2, :] += 20 * labels[:, None, None]
+        write_idx(folder / names[0], images)
+        write_idx(folder / names[1], labels)
+    return root

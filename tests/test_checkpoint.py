@@ -167,6 +167,39 @@ def test_resume_in_a_fresh_build(tmp_path, net):
     np.testing.assert_array_equal(rng2.uniform(size=3), expected_rng)
 
 
+def test_counters_held_as_int32_are_saved_and_loaded_as_declared(
+        tmp_path, net):
+    # In mode="JAX" with 64-bit types off, JAX holds the int64 dropout
+    # counter as int32 after a step. The file keeps the declared int64, and
+    # a file of int32 counters (written so before) still loads as int64.
+    out, train_fn = net
+    names = [v.name for v in training_state_variables(train_fn, out)]
+    counter = training_state_variables(train_fn, out)[
+        names.index('dropout_counter')]
+    assert counter.type.dtype == 'int64'
+    counter.set_value(np.int64(7))
+    counter.container.storage[0] = np.asarray(7, dtype=np.int32)  # as JAX
+    path = save_checkpoint(tmp_path / 'a.h5', out, train_fn)
+    key = 'state/%06d' % names.index('dropout_counter')
+    with h5py.File(path, 'a') as f:
+        assert f[key].dtype == np.int64 and f[key][()] == 7
+        # now as the earlier JAX runs wrote it
+        del f[key]
+        f[key] = np.int32(7)
+        f[key].attrs['name'] = 'dropout_counter'
+    counter.set_value(np.int64(0))
+    load_checkpoint(path, out, train_fn)
+    value = counter.get_value()
+    assert value.dtype == np.int64 and value == 7
+    # A float saved for an integer is still refused.
+    with h5py.File(path, 'a') as f:
+        del f[key]
+        f[key] = np.float32(7)
+        f[key].attrs['name'] = 'dropout_counter'
+    with pytest.raises(CheckpointMismatchError, match='dropout_counter'):
+        load_checkpoint(path, out, train_fn)
+
+
 # ------------------------------------------------------------ bad input
 
 def test_mismatching_configuration_is_refused_naming_the_parameter(

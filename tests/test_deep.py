@@ -18,13 +18,12 @@ import pytest
 import indrnn.lasagne as lasagne
 from experiments import pixelmnist
 from indrnn import deep
-from indrnn.data import mnist
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.lasagne.layers import (BatchNormLayer, InputLayer,
                                    get_all_layers, get_all_params,
                                    get_output)
 from indrnn.legacy import load_legacy_params
-from idx_files import write_idx
+from idx_files import write_learnable_mnist
 
 T, B = 5, 4
 
@@ -369,19 +368,9 @@ N_TRAIN, N_TEST, SIZE = 16, 8, 4
 
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
-    """Tiny MNIST-format files (4x4 images: 16 steps), as in
-    tests/experiments/test_pixelmnist.py."""
-    root = tmp_path_factory.mktemp('data')
-    folder = root / 'mnist'
-    folder.mkdir()
-    rng = np.random.RandomState(0)
-    for names, n in ((mnist.FILES[:2], N_TRAIN), (mnist.FILES[2:], N_TEST)):
-        labels = np.arange(n) % 10
-        images = rng.randint(0, 50, (n, SIZE, SIZE))
-        images[:, :2, :] += 20 * labels[:, None, None]
-        write_idx(folder / names[0], images)
-        write_idx(folder / names[1], labels)
-    return root
+    """Tiny MNIST-format files (4x4 images: 16 steps)."""
+    return write_learnable_mnist(tmp_path_factory.mktemp('data'), N_TRAIN,
+                                 N_TEST, SIZE)
 
 
 def test_pixelmnist_parsers_keep_the_original_flags():

@@ -42,6 +42,7 @@ from experiments import penntree_wordlevel_rernn_WT as wptb
 from indrnn.lasagne.layers import InputLayer, get_all_params
 from indrnn.indrnn import IndRNNLayer
 from indrnn.link.jax.dispatch.shape import ShapeExpr
+from indrnn.ops import IndRNNRecurrence
 from indrnn.training import (compile_test_fn, compile_train_fn,
                              float32_unless_configured, weight_decay)
 
@@ -252,6 +253,36 @@ def test_shape_arithmetic_is_concrete_in_jax_only():
             data = np.ones((batch, 4, 2), dtype='float32')
             assert np.isfinite(float(fn(data)[0]))
     assert n_shape_expr[None] == 0 and n_shape_expr["JAX"] > 0
+
+
+def test_training_step_is_one_gpu_ready_program():
+    """What the GPU needs of a step, read from the program JAX compiles
+    (the residual net with BatchNorm and dropout, 3 recurrent layers):
+    PyTensor's JAX linker hands the whole graph to one ``jax.jit``; the
+    program calls nothing on the host (no callbacks), computes no float64
+    (a GPU's float64 is slow; the float32 runs keep JAX in 32 bits), and
+    runs two loops per recurrent layer: the forward ``lax.scan`` and the
+    gradient's one reverse pass, nothing unrolled in time."""
+    build, batches = _pixel(['--dropout', '0.3', '--net', 'residual',
+                             '--num_blocks', '1', '--bn_location',
+                             'bn_after'])
+    lasagne.random.set_rng(np.random.RandomState(0))
+    step, shared = build("JAX")
+    fn = next(c.cell_contents for c in step.__closure__
+              if hasattr(c.cell_contents, "vm"))
+    # PyTensor's JIT thunk keeps its jitted function and the storage of
+    # the graph's inputs as default arguments (pytensor.link.basic).
+    jitted, cells, _ = fn.vm.__defaults__
+    assert type(jitted).__name__ == "PjitFunction"
+    explicit = iter(list(batches[0]) + [LR])  # the rest: shared values
+    args = [c[0] if c[0] is not None else next(explicit) for c in cells]
+    program = jitted.lower(*args).as_text()
+    assert "callback" not in program
+    assert "f64" not in program
+    n_recurrent = sum(isinstance(node.op, IndRNNRecurrence)
+                      for node in fn.maker.fgraph.apply_nodes)
+    assert n_recurrent == 3
+    assert len(re.findall(r"stablehlo\.while", program)) == 2 * n_recurrent
 
 
 def _figures(log):

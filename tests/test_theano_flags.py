@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from indrnn.theano_flags import (SAME_NAME_FLAGS, apply_theano_flags,
-                                 translate)
+                                 jax_backend_note, translate)
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -72,13 +72,39 @@ def test_same_name_flags_exist_in_pytensor():
 def test_apply_sets_pytensor_flags_and_prints_one_line():
     env = {"THEANO_FLAGS": "floatX=float32,device=cuda0,lib.cnmem=1"}
     out = io.StringIO()
-    result = apply_theano_flags(env, out)
-    assert result == translate(env["THEANO_FLAGS"])
+    result = apply_theano_flags(env, out, jax_note=lambda: "WHERE")
+    assert result == translate(env["THEANO_FLAGS"], jax_note="WHERE")
     assert env["PYTENSOR_FLAGS"] == "floatX=float32,mode=JAX"
     text = out.getvalue()
     assert text.count("\n") == 1 and text.endswith("\n")
     assert "PYTENSOR_FLAGS='floatX=float32,mode=JAX'" in text
+    assert "device=cuda0 -> mode=JAX (WHERE)" in text
     assert "ignored: lib.cnmem=1 (no PyTensor equivalent)" in text
+
+
+def test_where_jax_computes_is_asked_only_for_mode_jax():
+    asked = []
+
+    def note():
+        asked.append(True)
+        return "WHERE"
+    for flags in ("floatX=float32,device=cpu", "mode=FAST_COMPILE"):
+        out = io.StringIO()
+        apply_theano_flags({"THEANO_FLAGS": flags}, out, jax_note=note)
+        assert "WHERE" not in out.getvalue()
+    assert not asked
+
+
+def test_jax_backend_note_names_the_backend_jax_has():
+    import jax
+    note = jax_backend_note()
+    if any(d.platform != "cpu" for d in jax.devices()):
+        assert note.startswith("on the GPU: ")
+    else:
+        assert "this run is on the CPU" in note
+        # a command to copy, into this very Python, matching its jax
+        assert ('%s -m pip install "jax[cuda12]==%s"'
+                % (sys.executable, jax.__version__)) in note
 
 
 def test_apply_sets_empty_flags_so_children_stay_quiet():
@@ -184,7 +210,21 @@ def test_original_gpu_command_line_trains_in_jax_mode(tmp_path):
          "--out", str(tmp_path)],
         env=env, capture_output=True, text=True, timeout=300, cwd=REPO_ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "PYTENSOR_FLAGS='floatX=float32,mode=JAX'" in proc.stderr
-    assert "not translated" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines()
+             if line.startswith("indrnn: THEANO_FLAGS")]
+    assert len(lines) == 1, proc.stderr[-3000:]
+    assert "PYTENSOR_FLAGS='floatX=float32,mode=JAX'" in lines[0]
+    # One line says where the run computes, as JAX sees this machine.
+    assert "device=cuda0 -> mode=JAX (%s)" % jax_backend_note() in lines[0]
     assert "seed 0 floatX float32" in proc.stdout
     assert len(re.findall(r"^step \d+ lr", proc.stdout, flags=re.M)) == 2
+
+
+def test_jax_is_imported_at_start_only_for_a_gpu_device():
+    # Asking JAX for a GPU imports it: only when the flags select JAX.
+    code = "import indrnn, sys; print('jax' in sys.modules)"
+    for flags, imported in (("floatX=float32,device=cpu", "False"),
+                            (GPU_FLAGS, "True")):
+        proc = _run_python(code, THEANO_FLAGS=flags)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == imported, flags

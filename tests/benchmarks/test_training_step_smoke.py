@@ -17,17 +17,21 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 SCRIPT = os.path.join(REPO_ROOT, "benchmarks", "training_step.py")
 
 
-def test_quick_run_prints_the_step_tables():
+def _run(*args):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (REPO_ROOT, env.get("PYTHONPATH", "")) if p)
     proc = subprocess.run(
         [sys.executable, SCRIPT, "--quick", "--sections", "steps",
-         "--modes", "py", "--T", "3", "--B", "2", "--N", "4", "--L", "1",
-         "--rounds", "1"],
+         "--T", "3", "--B", "2", "--N", "4", "--L", "1", "--rounds", "1"]
+        + list(args),
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    out = proc.stdout
+    return proc.stdout
+
+
+def test_quick_run_prints_the_step_tables():
+    out = _run("--modes", "py")
     # machine description and load, then one step table per configuration
     assert "# IndRNN training-step benchmark" in out
     assert "load average" in out
@@ -47,3 +51,16 @@ def test_quick_run_prints_the_step_tables():
     assert len(ratio_lines) == 2
     for line in ratio_lines:
         float(line.split()[-1])
+
+
+def test_jax_column_and_steps_only():
+    # the JAX mode (PyTensor's GPU route; here on the CPU), the training
+    # step alone, as benchmarks/gpu_check.sh times it
+    out = _run("--modes", "jax", "--paths", "fused", "--configs", "adding",
+               "--skip-floor")
+    assert "; JAX " in out          # the device JAX computes on
+    rows = [line.split() for line in out.splitlines()
+            if line.startswith("fused/jax")]
+    assert len(rows) == 1
+    float(rows[0][1])               # its median, in ms
+    assert "proj/" not in out and "numpy-matmuls" not in out

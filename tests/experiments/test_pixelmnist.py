@@ -24,7 +24,7 @@ from experiments import pixelmnist
 from indrnn.data import mnist
 from indrnn.lasagne.layers import get_all_params
 from indrnn.legacy import load_legacy_params
-from idx_files import write_idx
+from idx_files import write_learnable_mnist
 from sigint_run import assert_same_arrays, interrupt, resume
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -40,17 +40,8 @@ NET = ['--num_layers', '2', '--hidden_units', '6', '--batch_size', '4']
 def data(tmp_path_factory):
     """A data folder with tiny MNIST-format files; the digit is written as
     the brightness of the top rows, so the task is learnable."""
-    root = tmp_path_factory.mktemp('data')
-    folder = root / 'mnist'
-    folder.mkdir()
-    rng = np.random.RandomState(0)
-    for names, n in ((mnist.FILES[:2], N_TRAIN), (mnist.FILES[2:], N_TEST)):
-        labels = np.arange(n) % 10
-        images = rng.randint(0, 50, (n, SIZE, SIZE))
-        images[:, :2, :] += 20 * labels[:, None, None]
-        write_idx(folder / names[0], images)
-        write_idx(folder / names[1], labels)
-    return root
+    return write_learnable_mnist(tmp_path_factory.mktemp('data'), N_TRAIN,
+                                 N_TEST, SIZE)
 
 
 def build(argv, seq_len, seed=0):

@@ -28,9 +28,9 @@ import sys
 import numpy as np
 import pytest
 
-from indrnn.data import mnist, ntu_convert
-from indrnn.data.ntu_synthetic import write_synthetic_skeletons
+from indrnn.data import mnist
 from idx_files import write_idx
+from ntu_files import write_tiny_ntu
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -96,11 +96,7 @@ def tiny_mnist(tmp_path_factory):
 @pytest.fixture(scope='module')
 def tiny_ntu(tmp_path_factory):
     """Synthetic ``.skeleton`` files converted to the experiment's arrays."""
-    root = tmp_path_factory.mktemp('ntu_data')
-    write_synthetic_skeletons(str(root / 'skeletons'), per_class=12, seed=0)
-    assert ntu_convert.main([str(root / 'skeletons'), str(root / 'npy'),
-                             '--max_frames', '30', '--quiet']) == 0
-    return root / 'npy'
+    return write_tiny_ntu(tmp_path_factory.mktemp('ntu_data'), 12, 30)
 
 
 def _environment(compile_dir, mode):
