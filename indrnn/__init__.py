@@ -34,3 +34,18 @@ _configure_fastmath()
 _configure_malloc()
 
 __version__ = "0.1.0"
+
+
+
+def _fused_batch_norm_train(input, gamma, beta, epsilon):
+    """:func:`indrnn.ops.batchnorm.batch_norm_train`, imported when a
+    layer first builds it (``import indrnn`` stays light)."""
+    from .ops.batchnorm import batch_norm_train
+    return batch_norm_train(input, gamma, beta, epsilon)
+
+
+# The Lasagne shim imports nothing from the rest of the package; its
+# BatchNormLayer gets the fused BatchNorm Op from here.
+from .lasagne.layers import normalization as _normalization  # noqa: E402
+
+_normalization.register_fused_batch_norm(_fused_batch_norm_train)

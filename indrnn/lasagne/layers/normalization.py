@@ -7,15 +7,48 @@ from .. import init, nonlinearities
 from ..default_updates import aliased_clone, attach_default_update
 from .base import Layer
 
-__all__ = ["BatchNormLayer", "batch_norm", "use_fused_batchnorm"]
+__all__ = ["BatchNormLayer", "batch_norm", "use_fused_batchnorm",
+           "register_fused_batch_norm"]
 
 _FUSED_DEFAULT = [True]
+#: The fused training-mode op, ``fn(input, gamma, beta, epsilon) ->
+#: (output, mean, inv_std)``, installed from outside the shim (``import
+#: indrnn`` installs :func:`indrnn.ops.batchnorm.batch_norm_train`); the
+#: shim imports nothing from the rest of the package.
+_FUSED_BATCH_NORM = [None]
+
+
+def register_fused_batch_norm(fn):
+    """Install the fused op that batch normalisation layers use in training.
+
+    Parameters
+    ----------
+    fn : callable or None
+        ``fn(input, gamma, beta, epsilon) -> (output, mean, inv_std)``
+        over all axes but the last, with the gradient of the symbolic
+        graph; None: every layer uses the symbolic graph.
+
+    Returns
+    -------
+    callable or None
+        The op installed before.
+
+    Examples
+    --------
+    >>> previous = register_fused_batch_norm(None)
+    >>> register_fused_batch_norm(previous) is None
+    True
+    """
+    before = _FUSED_BATCH_NORM[0]
+    _FUSED_BATCH_NORM[0] = fn
+    return before
 
 
 @contextlib.contextmanager
 def use_fused_batchnorm(enabled):
     """Choose whether batch normalisation layers built inside use the fused
-    Op (:func:`indrnn.ops.batchnorm.batch_norm_train`) in training mode.
+    op in training mode (the one :func:`register_fused_batch_norm`
+    installed: :func:`indrnn.ops.batchnorm.batch_norm_train`).
 
     Parameters
     ----------
@@ -193,7 +226,8 @@ class BatchNormLayer(Layer):
         """
         cls = type(self)
         leading = tuple(range(input.ndim - 1))
-        return (self.use_fused_op and not use_averages and input.ndim >= 2
+        return (self.use_fused_op and _FUSED_BATCH_NORM[0] is not None
+                and not use_averages and input.ndim >= 2
                 and self.axes == leading and self.stat_axes == leading
                 and input.dtype in ("float32", "float64")
                 and cls.batch_statistics is BatchNormLayer.batch_statistics
@@ -201,7 +235,7 @@ class BatchNormLayer(Layer):
                 is BatchNormLayer.input_to_normalize)
 
     def _fused_output(self, input, update_averages):
-        from ...ops.batchnorm import batch_norm_train
+        batch_norm_train = _FUSED_BATCH_NORM[0]
         size = input.shape[-1]
         gamma = (pt.ones((size,), dtype=input.dtype) if self.gamma is None
                  else self.gamma)
