@@ -736,7 +736,9 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         Loop state from :meth:`Checkpointer.load
         <indrnn.checkpoint.Checkpointer.load>`: the step, learning rate,
         report counters and the running sums continue from it, so the run
-        goes on exactly as if it had not been interrupted.
+        goes on exactly as if it had not been interrupted; the reports
+        (``state.history``) and the elapsed time go on from the
+        checkpoint's.
     handle_signals : bool, optional
         Catch SIGINT and SIGTERM: the current step finishes, a checkpoint is
         written and the loop ends with ``stop_reason='interrupted'``
@@ -771,6 +773,11 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         state.reports = int(resume["reports"])
         sums[:] = resume["sums"]
         count = int(resume["count"])
+        # The reports so far and the time spent before the checkpoint, so
+        # that a resumed run's reports read as one run's (absent from
+        # checkpoints of earlier versions).
+        state.history = list(resume.get("history", []))
+        state.start_time -= float(resume.get("elapsed", 0.0))
     checkpointed = [state.step if resume is not None else None]
     checkpoint_every = CheckpointInterval.coerce(checkpoint_every)
 
@@ -780,7 +787,8 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         return {"step": state.step,
                 "learning_rate": float(state.learning_rate),
                 "reports": state.reports, "count": count,
-                "sums": [float(v) for v in sums]}
+                "sums": [float(v) for v in sums],
+                "history": state.history, "elapsed": state.elapsed}
 
     def write_checkpoint():
         try:
