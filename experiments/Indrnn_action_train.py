@@ -103,15 +103,12 @@ TEST_NO = 10
 #: earlier words.
 EVENTS = {'improved': 'best', 'waiting': 'wait', 'decayed': 'decay'}
 #: Flags that must equal the checkpoint's on ``--resume``, checked before
-#: anything is built. The Deep IndRNN options are among them: most change
-#: the parameters' shapes, which would be refused anyway but naming a
-#: parameter, and some (the dropout rates) change nothing that is checked.
-CONFIG_KEYS = ('lr', 'batch_size', 'seq_len', 'num_layers', 'hidden_units',
-               'test_CV', 'use_weightdecay_nohiddenW', 'decayrate',
-               'use_bn_afterrnn', 'ini_in2hid', 'constrain_U', 'MAG',
-               'rotation_aug', 'eval_fold', 'ini_b', 'end_rate',
-               'use_dropout', 'droprate', 'rec_drop', 'drop_layers',
-               'conv_drop') + tuple(DEEP_OPTIONS)
+#: anything is built: every flag of the original and the Deep IndRNN
+#: options. Most of those change the parameters' shapes, which would be
+#: refused anyway but naming a parameter; some (the dropout rates) change
+#: nothing that is checked.
+CONFIG_KEYS = tuple(vars(action_network.make_parser().parse_args([]))) \
+    + tuple(DEEP_OPTIONS)
 
 
 def make_parser():
@@ -234,35 +231,32 @@ def compile_functions(args, net, X_sym, y_sym, mode=None):
     bn_test_fn : callable
         The same with BatchNorm's running averages.
     """
-    floatX = pytensor.config.floatX
     out = net['out']
+
+    def accuracy(prediction):
+        return pt.mean(lasagne.objectives.categorical_accuracy(
+            prediction, y_sym, top_k=1), dtype=pytensor.config.floatX)
+
     prediction = lasagne.layers.get_output(out, X_sym, deterministic=False)
     loss = lasagne.objectives.categorical_crossentropy(prediction,
                                                        y_sym).mean()
     if args.use_weightdecay_nohiddenW:
         # Added term by term, in parameter order, as the original.
         loss = sum(weight_decay(out, args.decayrate), loss)
-    acc = pt.mean(lasagne.objectives.categorical_accuracy(
-        prediction, y_sym, top_k=1), dtype=floatX)
-    params = lasagne.layers.get_all_params(out, trainable=True)
-    g = action_network.network_globals(args)
     train_fn = compile_train_fn(
-        [X_sym, y_sym], loss, params, outputs=[loss, acc],
-        U_bound=g.U_bound if args.constrain_U else None,
-        clip_after_step=True, mode=mode)
-
-    def test_outputs(**kwargs):
-        pred = lasagne.layers.get_output(out, X_sym, deterministic=True,
-                                         **kwargs)
-        acc = pt.mean(lasagne.objectives.categorical_accuracy(
-            pred, y_sym, top_k=1), dtype=floatX)
-        return [acc, pred]
-
-    test_fn = compile_test_fn([X_sym, y_sym],
-                              test_outputs(batch_norm_use_averages=False),
-                              mode=mode)
-    bn_test_fn = compile_test_fn([X_sym, y_sym], test_outputs(), mode=mode)
-    return train_fn, test_fn, bn_test_fn
+        [X_sym, y_sym], loss, lasagne.layers.get_all_params(out,
+                                                           trainable=True),
+        outputs=[loss, accuracy(prediction)], clip_after_step=True,
+        U_bound=action_network.network_globals(args).U_bound
+        if args.constrain_U else None, mode=mode)
+    # With the batch's statistics, then with BatchNorm's averages.
+    test_fns = []
+    for averages in (False, True):
+        prediction = lasagne.layers.get_output(
+            out, X_sym, deterministic=True, batch_norm_use_averages=averages)
+        test_fns.append(compile_test_fn(
+            [X_sym, y_sym], [accuracy(prediction), prediction], mode=mode))
+    return (train_fn,) + tuple(test_fns)
 
 
 def epoch_schedule(args):
@@ -471,7 +465,7 @@ def _data_rngs(seed):
 def _run(args, argv):
     run = Run(args, argv, save_name(args), 'experiments.Indrnn_action_train',
               CONFIG_KEYS)
-    log = run.log
+    log, batch_size, seq_len = run.log, args.batch_size, args.seq_len
     train_data, test_data = ntu.open_train_test(
         *[os.path.join(args.data_dir, name) for name in dataset_names(args)],
         num_classes=action_network.OUTPUTCLASS)
@@ -479,100 +473,96 @@ def _run(args, argv):
         for ds in (train_data, test_data):
             log('data', ds.path, len(ds), 'sequences, frames of shape',
                 ds.frame_shape)
-        return _train_and_test(args, run, train_data, test_data)
+        indim = train_data.frame_shape[0]
+        if indim != action_network.INDIM:
+            log('note: %d joints per frame (the original has %d)'
+                % (indim, action_network.INDIM))
+        split_rng, train_rng, eval_rng, test_rng = _data_rngs(run.seed)
+        train_idx, eval_idx = ntu.split_train_eval(len(train_data), split_rng)
+        log('Dataset train size, test size', len(train_idx), len(eval_idx))
+        if len(eval_idx) == 0:
+            raise ValueError('%s has %d sequences: too few to hold 5 %% out'
+                             % (train_data.path, len(train_data)))
+        X_sym = pt.tensor4('inputs', dtype=pytensor.config.floatX)
+        y_sym = pt.ivector('label')
+        out = action_network.build_network(args, X_sym, indim=indim)['out']
+        log('Compiling')
+        train_fn, test_fn, bn_test_fn = compile_functions(
+            args, {'out': out}, X_sym, y_sym)
+        steps_per_epoch = int(math.ceil(len(train_idx) / float(batch_size)))
+        eval_batches = int(math.ceil(len(eval_idx) / float(batch_size))) \
+            * args.eval_fold
+        log('batches per epoch', steps_per_epoch)
+        schedule = epoch_schedule(args)
+        evals = Constant([])    # the rows of the evaluations so far
 
+        def after_step(loop):
+            # The original's evaluation at the end of every epoch.
+            if loop.step % steps_per_epoch:
+                return
+            epoch, lr = loop.step // steps_per_epoch, loop.learning_rate
+            accs = [mean_accuracy(fn, dh_eval.get_batch, eval_batches)
+                    for fn in (test_fn, bn_test_fn)]
+            log('epoch', epoch, 'step', loop.step, 'evalacc,bn_evalacc',
+                *['%.6g' % acc for acc in accs])
+            event = EVENTS[schedule.update(
+                accs[1], lambda: lasagne.layers.get_all_param_values(out),
+                lambda values: lasagne.layers.set_all_param_values(out,
+                                                                   values))]
+            loop.learning_rate = new_lr = schedule.learning_rate
+            if event == 'decay' and schedule.best_params is not None:
+                log('learning rate', lr, '-> %s; restored the parameters of '
+                    'bn_evalacc %.6g' % (new_lr, schedule.best))
+            elif event == 'decay':
+                log('learning rate', lr, '-> %s; no evaluation above 0 yet, '
+                    'nothing to restore' % new_lr)
+            evals.value.append({
+                'epoch': epoch, 'step': loop.step, 'learning_rate': float(lr),
+                'evalacc': accs[0], 'bn_evalacc': accs[1],
+                'best_bn_evalacc': schedule.best, 'event': event,
+                'next_learning_rate': float(new_lr), 'time': loop.elapsed})
+            if schedule.stop:
+                log('learning rate below end_rate %s: stopping'
+                    % args.end_rate)
+                loop.stop = True
 
-def _train_and_test(args, run, train_data, test_data):
-    log, batch_size, seq_len = run.log, args.batch_size, args.seq_len
-    indim = train_data.frame_shape[0]
-    if indim != action_network.INDIM:
-        log('note: %d joints per frame (the original has %d)'
-            % (indim, action_network.INDIM))
-    split_rng, train_rng, eval_rng, test_rng = _data_rngs(run.seed)
-    train_idx, eval_idx = ntu.split_train_eval(len(train_data), split_rng)
-    log('Dataset train size, test size', len(train_idx), len(eval_idx))
-    if len(eval_idx) == 0:
-        raise ValueError('%s has %d sequences: too few to hold 5 %% out'
-                         % (train_data.path, len(train_data)))
-    X_sym = pt.tensor4('inputs', dtype=pytensor.config.floatX)
-    y_sym = pt.ivector('label')
-    out = action_network.build_network(args, X_sym, indim=indim)['out']
-    log('Compiling')
-    train_fn, test_fn, bn_test_fn = compile_functions(
-        args, {'out': out}, X_sym, y_sym)
-    steps_per_epoch = int(math.ceil(len(train_idx) / float(batch_size)))
-    eval_batches = int(math.ceil(len(eval_idx) / float(batch_size))) \
-        * args.eval_fold
-    log('batches per epoch', steps_per_epoch)
-    schedule = epoch_schedule(args)
-    evals = Constant([])    # the rows of the evaluations so far
-
-    def after_step(loop):
-        # The original's evaluation at the end of every epoch.
-        if loop.step % steps_per_epoch:
-            return
-        epoch, lr = loop.step // steps_per_epoch, loop.learning_rate
-        evalacc = mean_accuracy(test_fn, dh_eval.get_batch, eval_batches)
-        bn_evalacc = mean_accuracy(bn_test_fn, dh_eval.get_batch,
-                                   eval_batches)
-        log('epoch', epoch, 'step', loop.step, 'evalacc,bn_evalacc',
-            '%.6g' % evalacc, '%.6g' % bn_evalacc)
-        event = EVENTS[schedule.update(
-            bn_evalacc, lambda: lasagne.layers.get_all_param_values(out),
-            lambda values: lasagne.layers.set_all_param_values(out, values))]
-        loop.learning_rate = new_lr = schedule.learning_rate
-        if event == 'decay' and schedule.best_params is not None:
-            log('learning rate', lr, '-> %s; restored the parameters of '
-                'bn_evalacc %.6g' % (new_lr, schedule.best))
-        elif event == 'decay':
-            log('learning rate', lr, '-> %s; no evaluation above 0 yet, '
-                'nothing to restore' % new_lr)
-        evals.value.append({
-            'epoch': epoch, 'step': loop.step, 'learning_rate': float(lr),
-            'evalacc': evalacc, 'bn_evalacc': bn_evalacc,
-            'best_bn_evalacc': schedule.best, 'event': event,
-            'next_learning_rate': float(new_lr), 'time': loop.elapsed})
-        if schedule.stop:
-            log('learning rate below end_rate %s: stopping' % args.end_rate)
-            loop.stop = True
-
-    with ntu.ResumableBatchHandler(
-            train_data, train_idx, batch_size, seq_len, train_rng,
-            rotation=args.rotation_aug) as dh_train, \
-            ntu.ResumableBatchHandler(train_data, eval_idx, batch_size,
-                                      seq_len, eval_rng) as dh_eval, \
-            ntu.BatchHandler(test_data, np.arange(len(test_data)),
-                             batch_size, seq_len, test_rng,
-                             with_index=True) as dh_test:
-        loop = run.train(
-            lambda batch, lr: train_fn(batch[0], batch[1], lr),
-            dh_train.get_batch, args.lr, out, train_fn,
-            names=('loss', 'acc'), report_every=DISP_FREQ,
-            state={'schedule': schedule, 'train_batches': dh_train,
-                   'eval_batches': dh_eval, 'evals': evals},
-            step_hook=after_step, curves=('train_acc',),
-            tables={'evals': lambda: evals.value},
-            header={'train_size': len(train_idx), 'eval_size': len(eval_idx),
-                    'test_size': len(test_data)})
+        with ntu.ResumableBatchHandler(
+                train_data, train_idx, batch_size, seq_len, train_rng,
+                rotation=args.rotation_aug) as dh_train, \
+                ntu.ResumableBatchHandler(train_data, eval_idx, batch_size,
+                                          seq_len, eval_rng) as dh_eval:
+            loop = run.train(
+                lambda batch, lr: train_fn(batch[0], batch[1], lr),
+                dh_train.get_batch, args.lr, out, train_fn,
+                names=('loss', 'acc'), report_every=DISP_FREQ,
+                state={'schedule': schedule, 'train_batches': dh_train,
+                       'eval_batches': dh_eval, 'evals': evals},
+                step_hook=after_step, curves=('train_acc',),
+                tables={'evals': lambda: evals.value},
+                header={'train_size': len(train_idx),
+                        'eval_size': len(eval_idx),
+                        'test_size': len(test_data)})
         if loop.stop_reason != 'diverged':
             run.report.add(test=_final_test(args, run, test_fn, bn_test_fn,
-                                            dh_test, test_data))
+                                            test_data, test_rng))
         return loop
 
 
-def _final_test(args, run, test_fn, bn_test_fn, dh_test, test_data):
+def _final_test(args, run, test_fn, bn_test_fn, test_data, rng):
     results, predictions = {}, {}
     labels, classes = test_data.labels, action_network.OUTPUTCLASS
     num_batches = int(math.ceil(len(test_data) / float(args.batch_size))) \
         * args.test_crops
-    for key, fn in (('testacc', test_fn), ('bn_testacc', bn_test_fn)):
-        batch_acc, scores = average_over_crops(fn, dh_test.get_batch,
-                                               len(test_data), num_batches,
-                                               classes)
-        predictions[key] = np.argmax(scores, axis=-1)
-        sample_acc = float(np.mean(np.equal(predictions[key], labels)))
-        run.log(key, '%.6g' % batch_acc, '%.6g' % sample_acc)
-        results[key] = {'per_batch': batch_acc, 'per_sample': sample_acc}
+    with ntu.BatchHandler(test_data, np.arange(len(test_data)),
+                          args.batch_size, args.seq_len, rng,
+                          with_index=True) as handler:
+        for key, fn in (('testacc', test_fn), ('bn_testacc', bn_test_fn)):
+            batch_acc, scores = average_over_crops(
+                fn, handler.get_batch, len(test_data), num_batches, classes)
+            predictions[key] = np.argmax(scores, axis=-1)
+            sample_acc = float(np.mean(np.equal(predictions[key], labels)))
+            run.log(key, '%.6g' % batch_acc, '%.6g' % sample_acc)
+            results[key] = {'per_batch': batch_acc, 'per_sample': sample_acc}
     # The confusion matrix of the usual inference: BatchNorm averages.
     matrix = confusion_matrix(labels, predictions['bn_testacc'], classes)
     path = run.base + '_confusion'
@@ -584,8 +574,7 @@ def _final_test(args, run, test_fn, bn_test_fn, dh_test, test_data):
     else:
         run.log('confusion matrix:', path + '.csv', '(for the PNG, '
                 'install matplotlib: pip install matplotlib)')
-    results['confusion_matrix'] = path + '.csv'
-    return results
+    return dict(results, confusion_matrix=path + '.csv')
 
 
 def main(argv=None):
