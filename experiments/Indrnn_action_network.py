@@ -43,16 +43,9 @@ from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 
 from experiments import opts
 
-__all__ = [
-    "OUTPUTCLASS",
-    "INDIM",
-    "GRADCLIPVALUE",
-    "make_parser",
-    "network_globals",
-    "build_indrnn_network",
-    "build_deep_network",
-    "build_network",
-]
+__all__ = ["OUTPUTCLASS", "INDIM", "GRADCLIPVALUE", "make_parser",
+           "network_globals", "build_indrnn_network", "build_deep_network",
+           "build_network"]
 
 #: Number of action classes of NTU RGB+D (the original's ``outputclass``).
 OUTPUTCLASS = 60
@@ -233,17 +226,6 @@ def build_indrnn_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):
     return net
 
 
-def _input_time_first(args, X_sym, indim):
-    """The input layers of :func:`build_indrnn_network`, time-first."""
-    net = {}
-    net['input0'] = InputLayer((args.batch_size, args.seq_len, indim, 3),
-                               X_sym)
-    net['input'] = ReshapeLayer(net['input0'], (args.batch_size,
-                                                args.seq_len, indim * 3))
-    net['time_first'] = DimshuffleLayer(net['input'], (1, 0, 2))
-    return net
-
-
 def build_deep_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):
     """Build the res-IndRNN or dense-IndRNN that ``--net`` selects.
 
@@ -251,7 +233,7 @@ def build_deep_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):
     :func:`build_indrnn_network`, then
     :func:`indrnn.deep.build_residual_indrnn` (``--num_blocks`` blocks of
     width ``--hidden_units``) or :func:`indrnn.deep.build_dense_indrnn`
-    runs with sequence-wise batch normalisation (statistics over time and
+    (:func:`indrnn.deep.build_from_options`) runs with sequence-wise batch normalisation (statistics over time and
     batch, as the plain network), recurrent weights in ``[0, U_bound]``
     (``U_bound = MAG ** (1 / seq_len)``, clipped after each step with
     ``--constrain_U``; with ``--u_lastlayer_ini`` the last layer starts in
@@ -297,26 +279,14 @@ def build_deep_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):
             "--bn_drop needs the original's batch_norm_withdrop_timefirst "
             "BatchNormLayer, which is not ported")
     g = network_globals(args, indim, outputclass)
-    inputs = _input_time_first(args, X_sym, indim)
-    common = dict(num_classes=outputclass, bn_location=args.bn_location,
-                  bn='sequence', dropout=args.dropout, U_bound=g.U_bound,
-                  u_lastlayer_ini=args.u_lastlayer_ini,
-                  grad_clipping=g.gradclipvalue, last_step_only=True)
-    if args.net == 'residual':
-        net = deep.build_residual_indrnn(
-            inputs['time_first'], hidden_units=g.hidden_units,
-            num_blocks=args.num_blocks, **common)
-    elif args.net == 'dense':
-        net = deep.build_dense_indrnn(
-            inputs['time_first'], growth_rate=args.growth_rate,
-            block_config=args.block_config, num_first=args.num_first,
-            bn_size=args.bn_size, dropout_sec=args.dropout_sec,
-            dropout_trans=args.dropout_trans,
-            dropout_first=args.dropout_first,
-            add_last_layer=args.add_last_layer, **common)
-    else:
-        raise ValueError("unknown --net %r (expected 'residual' or "
-                         "'dense')" % (args.net,))
+    inputs = {'input0': InputLayer((g.batch_size, g.seq_len, indim, 3),
+                                   X_sym)}
+    inputs['input'] = ReshapeLayer(inputs['input0'],
+                                   (g.batch_size, g.seq_len, indim * 3))
+    inputs['time_first'] = DimshuffleLayer(inputs['input'], (1, 0, 2))
+    net = deep.build_from_options(
+        args, inputs['time_first'], outputclass, bn='sequence',
+        U_bound=g.U_bound, grad_clipping=g.gradclipvalue, last_step_only=True)
     net.update(inputs)
     return net
 

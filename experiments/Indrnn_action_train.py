@@ -34,13 +34,17 @@ What it does, as the original:
   averaged over the crops;
 - saves the parameters to ``action_indrnn.npz`` in the original format.
 
-Extras (not in the original): ``--seed``, ``--max_steps``, ``--data_dir``,
-``--out``, ``--log``, ``--test_crops``, ``--net residual|dense`` with the
-Deep IndRNN options (:func:`make_main_parser`; the files are then named
-``action_indrnn_<net>``), a CSV of the training reports and
-of the evaluations, a JSON summary, and the confusion matrix of the test
-(BatchNorm averages, per sample) as CSV and, when matplotlib is installed,
-as a PNG.
+Extras (not in the original): the run flags of
+:func:`indrnn.run.flags.add_run_flags` (``--seed``, ``--max_steps``,
+``--data_dir``, ``--out``, ``--log``, checkpoints and ``--resume``),
+``--test_crops``, ``--net residual|dense`` with the Deep IndRNN options
+(:func:`make_main_parser`; the files are then named
+``action_indrnn_<net>``); the run engine's reports (:mod:`indrnn.run`:
+``action_indrnn.csv`` of the training reports, ``action_indrnn_evals.csv``
+of the evaluations, ``action_indrnn.json`` with both and the test figures,
+the learning curve ``action_indrnn.png``), and the confusion matrix of the
+test (BatchNorm averages, per sample) as CSV and, when matplotlib is
+installed, as a PNG.
 
 Differences from the original, none of which changes what is computed: the
 reports count steps over the whole run (the original restarts its count
@@ -63,45 +67,27 @@ Convert the skeletons, then train with the paper's cross-subject flags::
 (('train_CV_ntus', 'test_CV_ntus'), 128, 5)
 """
 import argparse
-import csv
-import json
 import math
 import os
-import sys
 
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
 
 import indrnn.lasagne as lasagne
-from indrnn.checkpoint import (CheckpointError, CheckpointMismatchError,
-                               Checkpointer, check_config)
 from indrnn.data import ntu
-from indrnn.training import (ProgressLog, compile_test_fn, compile_train_fn,
-                             run_command, train_loop, weight_decay, writing)
+from indrnn.run import Constant, PlateauDecay, Run, command
+from indrnn.run.flags import DEEP_OPTIONS, add_run_flags
+from indrnn.training import compile_test_fn, compile_train_fn, weight_decay
 
 from experiments import Indrnn_action_network as action_network
 from experiments import opts
-from indrnn.run.flags import (DEEP_OPTIONS, add_checkpoint_flags,
-                                jsonable, resume_command)
 
-__all__ = [
-    "SAVE_NAME",
-    "DISP_FREQ",
-    "PATIENCE_THRE",
-    "TEST_NO",
-    "make_parser",
-    "make_main_parser",
-    "save_name",
-    "dataset_names",
-    "compile_functions",
-    "EpochSchedule",
-    "mean_accuracy",
-    "average_over_crops",
-    "confusion_matrix",
-    "save_confusion_png",
-    "main",
-]
+__all__ = ["SAVE_NAME", "DISP_FREQ", "PATIENCE_THRE", "TEST_NO", "EVENTS",
+           "CONFIG_KEYS", "make_parser", "make_main_parser", "save_name",
+           "dataset_names", "compile_functions", "epoch_schedule",
+           "mean_accuracy", "average_over_crops", "confusion_matrix",
+           "save_confusion_png", "main"]
 
 #: Base name of the saved parameters, as the original.
 SAVE_NAME = "action_indrnn"
@@ -112,6 +98,17 @@ DISP_FREQ = 20
 PATIENCE_THRE = 10
 #: Random crops per test sample (``test_no``).
 TEST_NO = 10
+#: The evaluations' ``event`` column: :meth:`PlateauDecay.update
+#: <indrnn.run.schedules.PlateauDecay.update>`'s outcome in this script's
+#: earlier words.
+EVENTS = {'improved': 'best', 'waiting': 'wait', 'decayed': 'decay'}
+#: Flags that must equal the checkpoint's on ``--resume``, checked before
+#: anything is built: every flag of the original and the Deep IndRNN
+#: options. Most of those change the parameters' shapes, which would be
+#: refused anyway but naming a parameter; some (the dropout rates) change
+#: nothing that is checked.
+CONFIG_KEYS = tuple(vars(action_network.make_parser().parse_args([]))) \
+    + tuple(DEEP_OPTIONS)
 
 
 def make_parser():
@@ -129,28 +126,14 @@ def make_parser():
     """
     parser = argparse.ArgumentParser(description='lstm action')
     opts.train_opts(parser)
-    # Not in the original.
-    parser.add_argument('--seed', type=int, default=None,
-                        help='random seed for initialisation, data split, '
-                             'batches and dropout (default: drawn at random '
-                             'and logged)')
-    parser.add_argument('--max_steps', type=int, default=None,
-                        help='stop training after this many batches, then '
-                             'test (default: run the original schedule to '
-                             'its end)')
-    parser.add_argument('--data_dir', type=str, default='.',
-                        help='folder of train_ntus / test_ntus (or the _CV_ '
-                             'sets) as .npy, .h5 or .hdf5 (default: the '
-                             'current folder, as the original)')
-    parser.add_argument('--out', type=str, default='.',
-                        help='folder for the parameters, logs and the '
-                             'confusion matrix')
-    parser.add_argument('--log', type=str, default=None,
-                        help='log file (default: <out>/action_indrnn.log)')
-    parser.add_argument('--test_crops', type=int, default=TEST_NO,
-                        help='random crops averaged per test sample '
-                             '(original: 10)')
-    add_checkpoint_flags(parser, '<out>/action_indrnn_checkpoints/')
+    extra = add_run_flags(
+        parser, SAVE_NAME, data_dir='folder of train_ntus / test_ntus (or '
+        'the _CV_ sets) as .npy, .h5 or .hdf5 (default: the current '
+        'folder, as the original)')
+    parser.set_defaults(data_dir='.')
+    extra.add_argument('--test_crops', type=int, default=TEST_NO,
+                       help='random crops averaged per test sample '
+                            '(original: 10)')
     return parser
 
 
@@ -248,35 +231,65 @@ def compile_functions(args, net, X_sym, y_sym, mode=None):
     bn_test_fn : callable
         The same with BatchNorm's running averages.
     """
-    floatX = pytensor.config.floatX
     out = net['out']
+
+    def accuracy(prediction):
+        return pt.mean(lasagne.objectives.categorical_accuracy(
+            prediction, y_sym, top_k=1), dtype=pytensor.config.floatX)
+
     prediction = lasagne.layers.get_output(out, X_sym, deterministic=False)
     loss = lasagne.objectives.categorical_crossentropy(prediction,
                                                        y_sym).mean()
     if args.use_weightdecay_nohiddenW:
         # Added term by term, in parameter order, as the original.
         loss = sum(weight_decay(out, args.decayrate), loss)
-    acc = pt.mean(lasagne.objectives.categorical_accuracy(
-        prediction, y_sym, top_k=1), dtype=floatX)
-    params = lasagne.layers.get_all_params(out, trainable=True)
-    g = action_network.network_globals(args)
     train_fn = compile_train_fn(
-        [X_sym, y_sym], loss, params, outputs=[loss, acc],
-        U_bound=g.U_bound if args.constrain_U else None,
-        clip_after_step=True, mode=mode)
+        [X_sym, y_sym], loss, lasagne.layers.get_all_params(out,
+                                                           trainable=True),
+        outputs=[loss, accuracy(prediction)], clip_after_step=True,
+        U_bound=action_network.network_globals(args).U_bound
+        if args.constrain_U else None, mode=mode)
+    # With the batch's statistics, then with BatchNorm's averages.
+    test_fns = []
+    for averages in (False, True):
+        prediction = lasagne.layers.get_output(
+            out, X_sym, deterministic=True, batch_norm_use_averages=averages)
+        test_fns.append(compile_test_fn(
+            [X_sym, y_sym], [accuracy(prediction), prediction], mode=mode))
+    return (train_fn,) + tuple(test_fns)
 
-    def test_outputs(**kwargs):
-        pred = lasagne.layers.get_output(out, X_sym, deterministic=True,
-                                         **kwargs)
-        acc = pt.mean(lasagne.objectives.categorical_accuracy(
-            pred, y_sym, top_k=1), dtype=floatX)
-        return [acc, pred]
 
-    test_fn = compile_test_fn([X_sym, y_sym],
-                              test_outputs(batch_norm_use_averages=False),
-                              mode=mode)
-    bn_test_fn = compile_test_fn([X_sym, y_sym], test_outputs(), mode=mode)
-    return train_fn, test_fn, bn_test_fn
+def epoch_schedule(args):
+    """The original's model selection and decay after every epoch.
+
+    When ``bn_evalacc`` beats the best so far (at first 0) the parameters
+    are kept and the patience count restarts; otherwise, if the count is
+    already above :data:`PATIENCE_THRE`, the best parameters are restored,
+    the learning rate divided by 10 and the count restarted, and the run
+    stops once the rate falls below ``--end_rate``; otherwise the count
+    goes up.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    indrnn.run.schedules.PlateauDecay
+
+    Examples
+    --------
+    >>> schedule = epoch_schedule(make_parser().parse_args(['--lr', '1']))
+    >>> [EVENTS[schedule.update(acc, lambda: 'params', print)]
+    ...  for acc in [0.5] + [0.4] * 12]   # doctest: +ELLIPSIS
+    params
+    ['best', 'wait', ..., 'wait', 'decay']
+    >>> bool(schedule.learning_rate == np.float32(0.1))
+    True
+    """
+    return PlateauDecay(args.lr, patience=PATIENCE_THRE, decay=0.1,
+                        initial_best=0.0, stop_below=args.end_rate,
+                        mode='max')
 
 
 def mean_accuracy(fn, get_batch, num_batches):
@@ -443,453 +456,125 @@ def save_confusion_png(matrix, path, title=None):
     return True
 
 
-class EpochSchedule:
-    """The original's per-epoch evaluation, model selection and decay.
-
-    Called after every epoch with the two held-out accuracies. When
-    ``bn_evalacc`` beats the best so far, the parameters are kept and the
-    patience count restarts; otherwise, if the count is already above
-    ``patience`` (10), the best parameters are restored, the learning rate
-    divided by 10 and the count restarted, and the run stops once the rate
-    falls below ``end_rate``; otherwise the count goes up.
-
-    Parameters
-    ----------
-    get_params : callable
-        Returns the parameter values to keep.
-    set_params : callable
-        ``set_params(values)`` restores them.
-    end_rate : float
-        Stop when the learning rate falls below it.
-    patience : int
-        The original's ``patienceThre``.
-
-    Attributes
-    ----------
-    best : float
-        Best ``bn_evalacc`` so far (the original's ``lastacc``; 0 at first).
-    count : int
-        The patience count.
-
-    Examples
-    --------
-    >>> kept = []
-    >>> schedule = EpochSchedule(lambda: 'params', kept.append, 1e-6,
-    ...                          patience=1)
-    >>> [(round(float(lr), 6), event, stop) for lr, event, stop in
-    ...  [schedule(acc, 1e-3) for acc in (0.5, 0.4, 0.4, 0.4)]]
-    ... # doctest: +NORMALIZE_WHITESPACE
-    [(0.001, 'best', False), (0.001, 'wait', False), (0.001, 'wait', False),
-     (0.0001, 'decay', False)]
-    >>> kept
-    ['params']
-    """
-
-    def __init__(self, get_params, set_params, end_rate,
-                 patience=PATIENCE_THRE):
-        self.get_params = get_params
-        self.set_params = set_params
-        self.end_rate = end_rate
-        self.patience = patience
-        self.best = 0.0
-        self.best_params = None
-        self.count = 0
-
-    def __call__(self, bn_evalacc, learning_rate):
-        """Apply one evaluation.
-
-        Parameters
-        ----------
-        bn_evalacc : float
-            Held-out accuracy with the BatchNorm averages.
-        learning_rate : numpy.float32
-            The current learning rate.
-
-        Returns
-        -------
-        learning_rate : numpy.float32
-            The learning rate to go on with.
-        event : str
-            ``'best'``, ``'wait'`` or ``'decay'``.
-        stop : bool
-            Whether training ends.
-        """
-        learning_rate = np.float32(learning_rate)
-        if bn_evalacc > self.best:
-            self.best_params = self.get_params()
-            self.best = bn_evalacc
-            self.count = 0
-            return learning_rate, 'best', False
-        if self.count > self.patience:
-            # The original would fail here without a best; keep going.
-            if self.best_params is not None:
-                self.set_params(self.best_params)
-            self.count = 0
-            learning_rate = np.float32(learning_rate * 0.1)
-            return learning_rate, 'decay', bool(learning_rate <
-                                                self.end_rate)
-        self.count += 1
-        return learning_rate, 'wait', False
-
-
-class _CsvLog:
-    """Appends rows to a CSV file, writing the header first."""
-
-    def __init__(self, path, columns):
-        self.path, self.columns = path, columns
-        with writing(path, newline='') as f:
-            csv.writer(f).writerow(columns)
-
-    def write(self, row):
-        with writing(self.path, 'a', newline='') as f:
-            csv.writer(f).writerow([_csv_value(row.get(c))
-                                    for c in self.columns])
-
-
-def _csv_value(value):
-    if isinstance(value, (float, np.floating)):
-        return '%.6g' % value
-    return '' if value is None else value
-
-
-#: Flags that must equal the checkpoint's on ``--resume``, checked before
-#: anything is built. The Deep IndRNN options are among them: most change
-#: the parameters' shapes, which would be refused anyway but naming a
-#: parameter, and some (the dropout rates) change nothing that is checked.
-CONFIG_KEYS = ('lr', 'batch_size', 'seq_len', 'num_layers', 'hidden_units',
-               'test_CV', 'use_weightdecay_nohiddenW', 'decayrate',
-               'use_bn_afterrnn', 'ini_in2hid', 'constrain_U', 'MAG',
-               'rotation_aug', 'eval_fold', 'ini_b', 'end_rate',
-               'use_dropout', 'droprate', 'rec_drop', 'drop_layers',
-               'conv_drop') + tuple(DEEP_OPTIONS)
-
-
-class _ResumableHandler(ntu.BatchHandler):
-    """A :class:`~indrnn.data.ntu.BatchHandler` whose state (order,
-    position, random state) after each batch handed out is known, and can
-    be restored before the first batch is prepared.
-
-    The handler prepares the next batch in a thread, so when the loop
-    checkpoints the handler is one batch ahead; the state saved is the one
-    right after the last batch handed out, taken in the thread when that
-    batch was made.
-    """
-
-    def __init__(self, *args, **kwargs):
-        # Hold the first batch until restore() or start().
-        self._held = True
-        super().__init__(*args, **kwargs)
-        self.state = self._snapshot()
-
-    def _snapshot(self):
-        algorithm, keys, pos, has_gauss, gauss = self.rng.get_state()
-        return {'order': self.order.tolist(), 'idx': int(self.idx),
-                'rng': [algorithm, keys.tolist(), int(pos), int(has_gauss),
-                        float(gauss)]}
-
-    def _dispatch(self):
-        if not self._held:
-            super()._dispatch()
-
-    def _make_batch(self):
-        return super()._make_batch(), self._snapshot()
-
-    def restore(self, saved):
-        """Continue from ``saved`` (a :attr:`state`)."""
-        order = np.asarray(saved['order'], dtype=self.order.dtype)
-        if sorted(order.tolist()) != sorted(self.order.tolist()):
-            raise CheckpointError('the checkpoint\'s batch order holds other '
-                                  'samples than this run')
-        self.order, self.idx = order, int(saved['idx'])
-        algorithm, keys, pos, has_gauss, gauss = saved['rng']
-        self.rng.set_state((algorithm, np.asarray(keys, dtype=np.uint32),
-                            pos, has_gauss, gauss))
-        self.state = self._snapshot()
-
-    def start(self):
-        """Start preparing the first batch."""
-        self._held = False
-        self._dispatch()
-
-    def get_batch(self):
-        batch, self.state = super().get_batch()
-        return batch
-
-
-def _saved_seed(path, args):
-    """The seed of the run saved in the checkpoint ``path``, after checking
-    that ``args`` match its :data:`CONFIG_KEYS`."""
-    # Read before the network exists (it fixes the data split and the
-    # dropout seeds, which a checkpoint cannot restore), so
-    # load_checkpoint, which validates against the network, cannot be used
-    # yet. The flags are checked here too, so a mismatch is refused before
-    # the data are read and the network compiled.
-    info = check_config(path, args, CONFIG_KEYS)
-    schedule = info['schedule'] or {}
-    if 'seed' not in schedule:
-        raise CheckpointError('checkpoint %s was not written by '
-                              'experiments.Indrnn_action_train' % path)
-    if 'best_params' in schedule:
-        # Written before the best parameters moved to the arrays slot.
-        raise CheckpointError('checkpoint %s was written by an earlier '
-                              'version of this script (best parameters in '
-                              'JSON) and cannot be resumed' % path)
-    return int(schedule['seed'])
-
-
-def _restore_best_params(path, arrays, current):
-    """The best parameters saved in the arrays slot, or None; checked
-    against the network's ``current`` values (the parameters themselves
-    are checked by the checkpoint's loader)."""
-    best = arrays.get('best_params')
-    if best is None:
-        return None
-    if len(best) != len(current) or any(
-            b.shape != c.shape or b.dtype != c.dtype
-            for b, c in zip(best, current)):
-        raise CheckpointMismatchError(
-            'checkpoint %s: its best parameters do not fit this network'
-            % path)
-    return best
-
-
 def _data_rngs(seed):
     """Independent random states for the split and the three handlers."""
     children = np.random.SeedSequence(seed).spawn(4)
     return [np.random.RandomState(c.generate_state(1)[0]) for c in children]
 
 
-def _open_data(args, log):
-    train_name, test_name = dataset_names(args)
-    train = ntu.open_ntu(os.path.join(args.data_dir, train_name))
-    try:
-        test = ntu.open_ntu(os.path.join(args.data_dir, test_name))
-    except BaseException:
-        train.close()
-        raise
-    try:
-        for ds in (train, test):
+def _run(args, argv):
+    run = Run(args, argv, save_name(args), 'experiments.Indrnn_action_train',
+              CONFIG_KEYS)
+    log, batch_size, seq_len = run.log, args.batch_size, args.seq_len
+    train_data, test_data = ntu.open_train_test(
+        *[os.path.join(args.data_dir, name) for name in dataset_names(args)],
+        num_classes=action_network.OUTPUTCLASS)
+    with train_data, test_data:
+        for ds in (train_data, test_data):
             log('data', ds.path, len(ds), 'sequences, frames of shape',
                 ds.frame_shape)
-            if len(ds) and (ds.labels.min() < 0 or
-                            ds.labels.max() >= action_network.OUTPUTCLASS):
-                raise ntu.NTUCorruptError(
-                    '%s: labels must be 0..%d, found %d..%d'
-                    % (ds.path, action_network.OUTPUTCLASS - 1,
-                       ds.labels.min(), ds.labels.max()))
-        if (train.frame_shape != test.frame_shape
-                or train.frame_shape[1:] != (3,)):
-            raise ntu.NTUCorruptError(
-                'frames of %s %s and %s %s: need (joints, 3), the same in '
-                'both' % (train.path, train.frame_shape, test.path,
-                          test.frame_shape))
-    except BaseException:
-        train.close()
-        test.close()
-        raise
-    return train, test
+        indim = train_data.frame_shape[0]
+        if indim != action_network.INDIM:
+            log('note: %d joints per frame (the original has %d)'
+                % (indim, action_network.INDIM))
+        split_rng, train_rng, eval_rng, test_rng = _data_rngs(run.seed)
+        train_idx, eval_idx = ntu.split_train_eval(len(train_data), split_rng)
+        log('Dataset train size, test size', len(train_idx), len(eval_idx))
+        if len(eval_idx) == 0:
+            raise ValueError('%s has %d sequences: too few to hold 5 %% out'
+                             % (train_data.path, len(train_data)))
+        X_sym = pt.tensor4('inputs', dtype=pytensor.config.floatX)
+        y_sym = pt.ivector('label')
+        out = action_network.build_network(args, X_sym, indim=indim)['out']
+        log('Compiling')
+        train_fn, test_fn, bn_test_fn = compile_functions(
+            args, {'out': out}, X_sym, y_sym)
+        steps_per_epoch = int(math.ceil(len(train_idx) / float(batch_size)))
+        eval_batches = int(math.ceil(len(eval_idx) / float(batch_size))) \
+            * args.eval_fold
+        log('batches per epoch', steps_per_epoch)
+        schedule = epoch_schedule(args)
+        evals = Constant([])    # the rows of the evaluations so far
+
+        def after_step(loop):
+            # The original's evaluation at the end of every epoch.
+            if loop.step % steps_per_epoch:
+                return
+            epoch, lr = loop.step // steps_per_epoch, loop.learning_rate
+            accs = [mean_accuracy(fn, dh_eval.get_batch, eval_batches)
+                    for fn in (test_fn, bn_test_fn)]
+            log('epoch', epoch, 'step', loop.step, 'evalacc,bn_evalacc',
+                *['%.6g' % acc for acc in accs])
+            event = EVENTS[schedule.update(
+                accs[1], lambda: lasagne.layers.get_all_param_values(out),
+                lambda values: lasagne.layers.set_all_param_values(out,
+                                                                   values))]
+            loop.learning_rate = new_lr = schedule.learning_rate
+            if event == 'decay' and schedule.best_params is not None:
+                log('learning rate', lr, '-> %s; restored the parameters of '
+                    'bn_evalacc %.6g' % (new_lr, schedule.best))
+            elif event == 'decay':
+                log('learning rate', lr, '-> %s; no evaluation above 0 yet, '
+                    'nothing to restore' % new_lr)
+            evals.value.append({
+                'epoch': epoch, 'step': loop.step, 'learning_rate': float(lr),
+                'evalacc': accs[0], 'bn_evalacc': accs[1],
+                'best_bn_evalacc': schedule.best, 'event': event,
+                'next_learning_rate': float(new_lr), 'time': loop.elapsed})
+            if schedule.stop:
+                log('learning rate below end_rate %s: stopping'
+                    % args.end_rate)
+                loop.stop = True
+
+        with ntu.ResumableBatchHandler(
+                train_data, train_idx, batch_size, seq_len, train_rng,
+                rotation=args.rotation_aug) as dh_train, \
+                ntu.ResumableBatchHandler(train_data, eval_idx, batch_size,
+                                          seq_len, eval_rng) as dh_eval:
+            loop = run.train(
+                lambda batch, lr: train_fn(batch[0], batch[1], lr),
+                dh_train.get_batch, args.lr, out, train_fn,
+                names=('loss', 'acc'), report_every=DISP_FREQ,
+                state={'schedule': schedule, 'train_batches': dh_train,
+                       'eval_batches': dh_eval, 'evals': evals},
+                step_hook=after_step, curves=('train_acc',),
+                tables={'evals': lambda: evals.value},
+                header={'train_size': len(train_idx),
+                        'eval_size': len(eval_idx),
+                        'test_size': len(test_data)})
+        if loop.stop_reason != 'diverged':
+            run.report.add(test=_final_test(args, run, test_fn, bn_test_fn,
+                                            test_data, test_rng))
+        return loop
 
 
-def _run(args, log, paths):
-    seed = args.seed
-    if args.resume:
-        seed = _saved_seed(args.resume, args)
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2 ** 32))
-    log(args)
-    log('seed', seed, 'floatX', pytensor.config.floatX)
-    train_data, test_data = _open_data(args, log)
-    handlers = []
-    try:
-        return _train_and_test(args, log, paths, seed, train_data, test_data,
-                               handlers)
-    finally:
-        for handler in handlers:
-            handler.close()
-        train_data.close()
-        test_data.close()
-
-
-def _train_and_test(args, log, paths, seed, train_data, test_data, handlers):
-    batch_size, seq_len = args.batch_size, args.seq_len
-    outputclass = action_network.OUTPUTCLASS
-    indim = train_data.frame_shape[0]
-    if indim != action_network.INDIM:
-        log('note: %d joints per frame (the original has %d)'
-            % (indim, action_network.INDIM))
-    split_rng, train_rng, eval_rng, test_rng = _data_rngs(seed)
-    train_idx, eval_idx = ntu.split_train_eval(len(train_data), split_rng)
-    log('Dataset train size, test size', len(train_idx), len(eval_idx))
-    if len(eval_idx) == 0:
-        raise ValueError('%s has %d sequences: too few to hold 5 %% out'
-                         % (train_data.path, len(train_data)))
-
-    lasagne.random.set_rng(np.random.RandomState(seed))
-    X_sym = pt.tensor4('inputs', dtype=pytensor.config.floatX)
-    y_sym = pt.ivector('label')
-    learn_net = action_network.build_network(args, X_sym, indim=indim)
-    log('Compiling')
-    train_fn, test_fn, bn_test_fn = compile_functions(args, learn_net,
-                                                      X_sym, y_sym)
-
-    dh_train = _ResumableHandler(train_data, train_idx, batch_size, seq_len,
-                                train_rng, rotation=args.rotation_aug)
-    handlers.append(dh_train)
-    dh_eval = _ResumableHandler(train_data, eval_idx, batch_size, seq_len,
-                               eval_rng)
-    handlers.append(dh_eval)
-    dh_test = ntu.BatchHandler(test_data, np.arange(len(test_data)),
-                               batch_size, seq_len, test_rng, with_index=True)
-    handlers.append(dh_test)
-    num_train_batches = int(math.ceil(len(train_idx) / float(batch_size)))
-    num_eval_batches = int(math.ceil(len(eval_idx) / float(batch_size)))
-    num_test_batches = int(math.ceil(len(test_data) / float(batch_size)))
-    log('batches per epoch', num_train_batches)
-
-    out = learn_net['out']
-    schedule = EpochSchedule(
-        lambda: lasagne.layers.get_all_param_values(out),
-        lambda values: lasagne.layers.set_all_param_values(out, values),
-        args.end_rate)
-    train_csv = _CsvLog(paths['train_csv'], ['step', 'epoch', 'learning_rate',
-                                             'train_loss', 'train_acc',
-                                             'time'])
-    eval_csv = _CsvLog(paths['eval_csv'], ['epoch', 'step', 'learning_rate',
-                                           'evalacc', 'bn_evalacc',
-                                           'best_bn_evalacc', 'event',
-                                           'next_learning_rate', 'time'])
-    evals = []
-    written = [0]
-    earlier = []    # reports before the resumed checkpoint
-    live = {}
-    saved = {}
-    saved_arrays = {}
-
-    def get_state():
-        state = live.get('loop')
-        return {'seed': seed, 'best': schedule.best, 'count': schedule.count,
-                'train_batches': dh_train.state,
-                'eval_batches': dh_eval.state, 'evals': evals,
-                'history': earlier + (state.history if state else [])}
-
-    checkpointer = resume = None
-    if args.checkpoint_every or args.resume:
-        checkpointer = Checkpointer(
-            os.path.join(args.out, paths['name'] + '_checkpoints'), out,
-            train_fn, args=args, keep=args.keep_checkpoints,
-            get_state=get_state, set_state=saved.update,
-            # The best parameters, exactly, as HDF5 datasets; absent until
-            # an evaluation beats the initial best of 0.
-            get_arrays=lambda: ({} if schedule.best_params is None else
-                                {'best_params': schedule.best_params}),
-            set_arrays=saved_arrays.update,
-            resume_command=resume_command(
-                'experiments.Indrnn_action_train', paths['argv']))
-        if args.resume:
-            resume = checkpointer.load(args.resume, config_keys=CONFIG_KEYS)
-            log('resumed from', args.resume, 'at step', resume['step'])
-            schedule.best, schedule.count = saved['best'], saved['count']
-            schedule.best_params = _restore_best_params(
-                args.resume, saved_arrays,
-                lasagne.layers.get_all_param_values(out))
-            dh_train.restore(saved['train_batches'])
-            dh_eval.restore(saved['eval_batches'])
-            evals.extend(saved['evals'])
-            earlier.extend(saved['history'])
-            for report in earlier:
-                train_csv.write(dict(
-                    report, epoch=report['step'] // num_train_batches))
-            for row in evals:
-                eval_csv.write(row)
-    dh_train.start()
-    dh_eval.start()
-
-    def step_hook(state):
-        live['loop'] = state
-        epoch = state.step // num_train_batches
-        for report in state.history[written[0]:]:
-            train_csv.write(dict(report, epoch=epoch))
-        written[0] = len(state.history)
-        if state.step % num_train_batches:
-            return
-        eval_batches = num_eval_batches * args.eval_fold
-        evalacc = mean_accuracy(test_fn, dh_eval.get_batch, eval_batches)
-        bn_evalacc = mean_accuracy(bn_test_fn, dh_eval.get_batch,
-                                   eval_batches)
-        log('epoch', epoch, 'step', state.step, 'evalacc,bn_evalacc',
-            '%.6g' % evalacc, '%.6g' % bn_evalacc)
-        lr = state.learning_rate
-        new_lr, event, stop = schedule(bn_evalacc, lr)
-        if event == 'decay' and schedule.best_params is not None:
-            log('learning rate', lr, '-> %s; restored the parameters of '
-                'bn_evalacc %.6g' % (new_lr, schedule.best))
-        elif event == 'decay':
-            log('learning rate', lr, '-> %s; no evaluation above 0 yet, '
-                'nothing to restore' % new_lr)
-        row = {'epoch': epoch, 'step': state.step, 'learning_rate': float(lr),
-               'evalacc': evalacc, 'bn_evalacc': bn_evalacc,
-               'best_bn_evalacc': schedule.best, 'event': event,
-               'next_learning_rate': float(new_lr), 'time': state.elapsed}
-        evals.append(row)
-        eval_csv.write(row)
-        state.learning_rate = new_lr
-        if stop:
-            log('learning rate below end_rate %s: stopping' % args.end_rate)
-            state.stop = True
-
-    state = train_loop(
-        lambda batch, lr: train_fn(batch[0], batch[1], lr),
-        dh_train.get_batch, np.float32(args.lr), names=('loss', 'acc'),
-        report_every=DISP_FREQ, max_steps=args.max_steps, log=log,
-        save_path=os.path.join(args.out, paths['name']), save_layer=out,
-        step_hook=step_hook, checkpointer=checkpointer,
-        checkpoint_every=args.checkpoint_every, resume=resume)
-    live['loop'] = state
-    for report in state.history[written[0]:]:
-        train_csv.write(dict(report, epoch=state.step // num_train_batches))
-
-    summary = {'args': vars(args), 'seed': seed,
-               'floatX': pytensor.config.floatX,
-               'train_size': len(train_idx), 'eval_size': len(eval_idx),
-               'test_size': len(test_data), 'steps': state.step,
-               'epochs': state.step // num_train_batches,
-               'stop_reason': state.stop_reason, 'train_time': state.elapsed,
-               'reports': earlier + state.history, 'evals': evals}
-    if state.stop_reason != 'diverged':
-        summary['test'] = _final_test(args, log, paths, test_fn, bn_test_fn,
-                                      dh_test, test_data, num_test_batches,
-                                      outputclass)
-    with writing(paths['json']) as f:
-        json.dump(summary, f, indent=1, default=jsonable)
-    log('wrote', paths['json'])
-    return state
-
-
-def _final_test(args, log, paths, test_fn, bn_test_fn, dh_test, test_data,
-                num_test_batches, outputclass):
+def _final_test(args, run, test_fn, bn_test_fn, test_data, rng):
     results, predictions = {}, {}
-    labels = test_data.labels
-    num_batches = num_test_batches * args.test_crops
-    for key, fn in (('testacc', test_fn), ('bn_testacc', bn_test_fn)):
-        batch_acc, scores = average_over_crops(fn, dh_test.get_batch,
-                                               len(test_data), num_batches,
-                                               outputclass)
-        predictions[key] = np.argmax(scores, axis=-1)
-        sample_acc = float(np.mean(np.equal(predictions[key], labels)))
-        log(key, '%.6g' % batch_acc, '%.6g' % sample_acc)
-        results[key] = {'per_batch': batch_acc, 'per_sample': sample_acc}
+    labels, classes = test_data.labels, action_network.OUTPUTCLASS
+    num_batches = int(math.ceil(len(test_data) / float(args.batch_size))) \
+        * args.test_crops
+    with ntu.BatchHandler(test_data, np.arange(len(test_data)),
+                          args.batch_size, args.seq_len, rng,
+                          with_index=True) as handler:
+        for key, fn in (('testacc', test_fn), ('bn_testacc', bn_test_fn)):
+            batch_acc, scores = average_over_crops(
+                fn, handler.get_batch, len(test_data), num_batches, classes)
+            predictions[key] = np.argmax(scores, axis=-1)
+            sample_acc = float(np.mean(np.equal(predictions[key], labels)))
+            run.log(key, '%.6g' % batch_acc, '%.6g' % sample_acc)
+            results[key] = {'per_batch': batch_acc, 'per_sample': sample_acc}
     # The confusion matrix of the usual inference: BatchNorm averages.
-    matrix = confusion_matrix(labels, predictions['bn_testacc'], outputclass)
-    np.savetxt(paths['confusion_csv'], matrix, fmt='%d', delimiter=',')
+    matrix = confusion_matrix(labels, predictions['bn_testacc'], classes)
+    path = run.base + '_confusion'
+    np.savetxt(path + '.csv', matrix, fmt='%d', delimiter=',')
     title = 'bn_testacc per sample %.4f (%d sequences)' % (
         results['bn_testacc']['per_sample'], len(labels))
-    if save_confusion_png(matrix, paths['confusion_png'], title):
-        log('confusion matrix:', paths['confusion_png'])
+    if save_confusion_png(matrix, path + '.png', title):
+        run.log('confusion matrix:', path + '.png')
     else:
-        log('confusion matrix:', paths['confusion_csv'], '(for the PNG, '
-            'install matplotlib: pip install matplotlib)')
-    results['confusion_matrix'] = paths['confusion_csv']
-    return results
+        run.log('confusion matrix:', path + '.csv', '(for the PNG, '
+                'install matplotlib: pip install matplotlib)')
+    return dict(results, confusion_matrix=path + '.csv')
 
 
 def main(argv=None):
@@ -924,19 +609,8 @@ def main(argv=None):
         python -m experiments.Indrnn_action_train --data_dir data/ntu \\
             --net residual --num_blocks 5 --hidden_units 512 --constrain_U
     """
-    if argv is None:
-        argv = sys.argv[1:]
-    args = make_main_parser().parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
-    name = save_name(args)
-    base = os.path.join(args.out, name)
-    paths = {'train_csv': base + '_train.csv', 'eval_csv': base + '_eval.csv',
-             'json': base + '.json', 'confusion_csv': base + '_confusion.csv',
-             'confusion_png': base + '_confusion.png', 'argv': list(argv),
-             'name': name}
-    log = ProgressLog(args.log or base + '.log')
-    return run_command(lambda: _run(args, log, paths),
-                       data_errors=(ntu.NTUError,))
+    return command(make_main_parser, _run, argv,
+                   data_errors=(ntu.NTUError,))
 
 
 if __name__ == '__main__':

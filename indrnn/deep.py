@@ -98,6 +98,7 @@ __all__ = [
     "build_residual_indrnn",
     "build_dense_indrnn",
     "dense_num_features",
+    "build_from_options",
     "parse_block_config",
 ]
 
@@ -566,6 +567,71 @@ def build_dense_indrnn(incoming, num_classes=None, growth_rate=16,
     net['features'] = l
     _classifier(net, l, num_classes, last_step_only)
     return net
+
+
+def build_from_options(args, incoming, num_classes=None, **kwargs):
+    """Build the network the Deep IndRNN options select.
+
+    The options are those of :func:`indrnn.run.flags.add_deep_options`:
+    ``args.net`` ``'residual'`` builds :func:`build_residual_indrnn`
+    (``args.hidden_units`` wide, ``args.num_blocks`` blocks), ``'dense'``
+    :func:`build_dense_indrnn` (``args.growth_rate``, ``block_config``,
+    ``num_first``, ``bn_size``, ``add_last_layer`` and the dropout rates
+    ``dropout_sec``, ``dropout_trans``, ``dropout_first``); both get
+    ``args.bn_location``, ``args.dropout`` and ``args.u_lastlayer_ini``.
+    The experiments call it with what is theirs.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed flags with the Deep IndRNN options and ``hidden_units``.
+    incoming : Layer
+        Time-first input ``(time, batch, features)``.
+    num_classes : int, optional
+        See the builders.
+    **kwargs
+        Passed on to the builder: ``bn``, ``U_bound`` (or ``MAG``),
+        ``grad_clipping``, ``last_step_only``, ``hid_init``.
+
+    Returns
+    -------
+    dict
+        The builder's layers.
+
+    Raises
+    ------
+    ValueError
+        For another ``args.net`` (``'plain'`` is the experiment's own
+        network).
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from indrnn.lasagne.layers import InputLayer
+    >>> from indrnn.run.flags import add_deep_options
+    >>> parser = add_deep_options(argparse.ArgumentParser())
+    >>> parser.set_defaults(hidden_units=8)
+    >>> args = parser.parse_args(['--net', 'residual', '--num_blocks', '1'])
+    >>> net = build_from_options(args, InputLayer((5, 4, 3)), 10)
+    >>> net['out'].output_shape
+    (4, 10)
+    """
+    common = dict(bn_location=args.bn_location, dropout=args.dropout,
+                  u_lastlayer_ini=args.u_lastlayer_ini, **kwargs)
+    if args.net == 'residual':
+        return build_residual_indrnn(
+            incoming, num_classes, hidden_units=args.hidden_units,
+            num_blocks=args.num_blocks, **common)
+    if args.net == 'dense':
+        return build_dense_indrnn(
+            incoming, num_classes, growth_rate=args.growth_rate,
+            block_config=args.block_config, num_first=args.num_first,
+            bn_size=args.bn_size, dropout_sec=args.dropout_sec,
+            dropout_trans=args.dropout_trans,
+            dropout_first=args.dropout_first,
+            add_last_layer=args.add_last_layer, **common)
+    raise ValueError("unknown --net %r (expected 'residual' or 'dense')"
+                     % (args.net,))
 
 
 def parse_block_config(text):

@@ -21,7 +21,10 @@ Port of the data side of the original ``action recognition/`` folder
 - :class:`BatchHandler` draws batches from a list of samples in reshuffled
   passes, preparing the next batch in a background thread while the current
   one is used (the original's ``DataHandler_train``, ``DataHandler_eval``
-  and test ``DataHandler``).
+  and test ``DataHandler``); :class:`ResumableBatchHandler` is one whose
+  position a checkpoint keeps.
+- :func:`open_train_test` opens a training and a test set and checks that
+  they fit each other and the classifier.
 
 All random draws come from an explicit ``numpy.random.RandomState``; they
 are the original's draws, in the original's order, from the global
@@ -39,10 +42,12 @@ __all__ = [
     "NTUArrays",
     "find_dataset",
     "open_ntu",
+    "open_train_test",
     "split_train_eval",
     "sample_frames",
     "rotate",
     "BatchHandler",
+    "ResumableBatchHandler",
 ]
 
 _NPY = (".npy",)
@@ -238,6 +243,55 @@ def open_ntu(path, mmap=True):
             raise NTUCorruptError("%s holds a scalar, not one entry per "
                                   "sequence; %s" % (name, _HOW_TO_MAKE))
     return NTUArrays(path, data, labels, lengths)
+
+
+def open_train_test(train_path, test_path, num_classes):
+    """Open a training and a test set (:func:`open_ntu`) that fit together.
+
+    Parameters
+    ----------
+    train_path, test_path : str
+        See :func:`find_dataset`.
+    num_classes : int
+        The labels must be ``0 .. num_classes - 1``.
+
+    Returns
+    -------
+    train, test : NTUArrays
+        Both closed again when a check fails.
+
+    Raises
+    ------
+    NTUError
+        As :func:`open_ntu`; :class:`NTUCorruptError` for labels out of
+        range or frames that are not ``(joints, 3)`` of the same joints in
+        both sets.
+    """
+    train = open_ntu(train_path)
+    try:
+        test = open_ntu(test_path)
+    except BaseException:
+        train.close()
+        raise
+    try:
+        for ds in (train, test):
+            if len(ds) and (ds.labels.min() < 0
+                            or ds.labels.max() >= num_classes):
+                raise NTUCorruptError(
+                    '%s: labels must be 0..%d, found %d..%d'
+                    % (ds.path, num_classes - 1, ds.labels.min(),
+                       ds.labels.max()))
+        if (train.frame_shape != test.frame_shape
+                or train.frame_shape[1:] != (3,)):
+            raise NTUCorruptError(
+                'frames of %s %s and %s %s: need (joints, 3), the same in '
+                'both' % (train.path, train.frame_shape, test.path,
+                          test.frame_shape))
+    except BaseException:
+        train.close()
+        test.close()
+        raise
+    return train, test
 
 
 def _read(path, read):
@@ -576,3 +630,88 @@ class BatchHandler:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class ResumableBatchHandler(BatchHandler):
+    """A :class:`BatchHandler` whose position a checkpoint can keep.
+
+    Its state (order, position, random state) after each batch handed out
+    is known (:meth:`state_dict`), and can be restored
+    (:meth:`load_state_dict`) before the first batch is prepared: the
+    first batch is prepared at the first :meth:`get_batch`, not at
+    construction.
+
+    The handler prepares the next batch in a thread, so when a checkpoint
+    is written it is one batch ahead; the state saved is the one right
+    after the last batch handed out, taken in the thread when that batch
+    was made.
+
+    Examples
+    --------
+    >>> data = np.random.RandomState(0).rand(6, 40, 2, 3).astype(np.float32)
+    >>> ds = NTUArrays('x', data, np.arange(6), np.full(6, 40))
+    >>> with ResumableBatchHandler(ds, np.arange(6), 4, 10,
+    ...                            np.random.RandomState(1)) as a:
+    ...     _ = a.get_batch()
+    ...     saved = a.state_dict()
+    ...     expected = a.get_batch()[1]
+    >>> with ResumableBatchHandler(ds, np.arange(6), 4, 10,
+    ...                            np.random.RandomState(2)) as b:
+    ...     b.load_state_dict(saved)
+    ...     bool((b.get_batch()[1] == expected).all())
+    True
+    """
+
+    def __init__(self, *args, **kwargs):
+        # Hold the first batch until it is asked for.
+        self._held = True
+        super().__init__(*args, **kwargs)
+        self.state = self._snapshot()
+
+    def _snapshot(self):
+        algorithm, keys, pos, has_gauss, gauss = self.rng.get_state()
+        return {'order': self.order.tolist(), 'idx': int(self.idx),
+                'rng': [algorithm, keys.tolist(), int(pos), int(has_gauss),
+                        float(gauss)]}
+
+    def _dispatch(self):
+        if not self._held:
+            super()._dispatch()
+
+    def _make_batch(self):
+        return super()._make_batch(), self._snapshot()
+
+    def state_dict(self):
+        """dict: order, position and random state after the last batch
+        handed out (JSON types)."""
+        return self.state
+
+    def load_state_dict(self, saved):
+        """Continue from ``saved`` (a :meth:`state_dict`), before the first
+        batch.
+
+        Raises
+        ------
+        ValueError
+            When ``saved`` orders other samples than this handler's.
+        """
+        if not self._held:
+            raise RuntimeError('the handler has already handed out batches')
+        order = np.asarray(saved['order'], dtype=self.order.dtype)
+        if sorted(order.tolist()) != sorted(self.order.tolist()):
+            raise ValueError('the saved batch order holds other samples '
+                             'than this handler')
+        self.order, self.idx = order, int(saved['idx'])
+        algorithm, keys, pos, has_gauss, gauss = saved['rng']
+        self.rng.set_state((algorithm, np.asarray(keys, dtype=np.uint32),
+                            pos, has_gauss, gauss))
+        self.state = self._snapshot()
+
+    def get_batch(self):
+        if self._held:
+            self._held = False
+            self._dispatch()
+        batch, self.state = super().get_batch()
+        return batch
+
+    GetBatch = get_batch

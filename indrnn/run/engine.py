@@ -16,7 +16,11 @@ State is passed explicitly: whatever the experiment needs in a checkpoint
 besides the network, the optimizer and the random states (the schedule,
 the position in the data, a permutation) is an object with
 ``state_dict()`` and ``load_state_dict(state)``, named in
-``Run.train(state=...)``.
+``Run.train(state=...)``. An object that also has ``state_arrays()``
+(``{name: list of ndarray}``, e.g. the best parameters of
+:class:`~indrnn.run.schedules.PlateauDecay`) has those saved exactly, as
+datasets of the checkpoint, and gets them back as keyword arguments:
+``load_state_dict(state, **arrays)``.
 
 Examples
 --------
@@ -101,6 +105,9 @@ class Run:
         What :meth:`train` saved in ``--resume``'s checkpoint, read before
         the network is built: ``'seed'``, ``'state'`` (each
         ``state_dict()``).
+    report : indrnn.run.report.RunReport or None
+        The reports of :meth:`train`, once it ran (for what the experiment
+        adds after training, e.g. test figures).
 
     Raises
     ------
@@ -123,6 +130,7 @@ class Run:
         # The reports go beside the log.
         self.report_base = os.path.splitext(log_path)[0]
         self.resumed = None
+        self.report = None
         seed = args.seed
         if args.resume:
             # Read before the network exists: the seed fixes what a
@@ -163,7 +171,8 @@ class Run:
     def train(self, step, next_batch, learning_rate, layer, train_fn, *,
               names=('loss',), report_every=100, evaluate=None,
               schedule=None, state=None, rngs=(), best_metric=None,
-              best_mode='min', curves=(), header=None, step_hook=None):
+              best_mode='min', curves=(), header=None, step_hook=None,
+              tables=None):
         """Train: checkpoints, resume, the loop, reports, final save.
 
         Parameters
@@ -192,7 +201,8 @@ class Run:
             its ``state_dict`` goes into the checkpoints.
         state : dict, optional
             ``{name: object}`` with ``state_dict()`` and
-            ``load_state_dict(state)``: more that checkpoints keep.
+            ``load_state_dict(state)``: more that checkpoints keep (see
+            the module docstring for ``state_arrays()``).
         rngs : sequence of numpy.random.RandomState
             Random states besides :attr:`rng`.
         best_metric : str, optional
@@ -204,6 +214,10 @@ class Run:
             More entries of the JSON report.
         step_hook : callable, optional
             See :func:`indrnn.training.train_loop`.
+        tables : dict, optional
+            ``{name: callable}``: rows the experiment reports besides the
+            loop's, e.g. one per epoch (see
+            :class:`~indrnn.run.report.RunReport`).
 
         Returns
         -------
@@ -214,6 +228,7 @@ class Run:
         if schedule is not None and hasattr(schedule, 'state_dict'):
             kept['schedule'] = schedule
         checkpointer = resume = None
+        arrays = {}
         if args.checkpoint_every or args.resume:
             checkpointer = Checkpointer(
                 self.base + '_checkpoints', layer, train_fn,
@@ -222,6 +237,12 @@ class Run:
                 get_state=lambda: {
                     'script': self.module, 'seed': self.seed,
                     'state': {k: v.state_dict() for k, v in kept.items()}},
+                get_arrays=lambda: {
+                    name: values for value in kept.values()
+                    if hasattr(value, 'state_arrays')
+                    for name, values in value.state_arrays().items()},
+                # The engine's own record of what load() read back.
+                set_arrays=arrays.update,
                 best_metric=best_metric, best_mode=best_mode,
                 resume_command=self.resume_command())
             if args.resume:
@@ -235,17 +256,21 @@ class Run:
                             'older version of %s; start the run again'
                             % (args.resume, key, self.module))
                     try:
-                        value.load_state_dict(saved[key])
+                        if hasattr(value, 'state_arrays'):
+                            value.load_state_dict(saved[key], **arrays)
+                        else:
+                            value.load_state_dict(saved[key])
                     except ValueError as exc:
-                        # The saved state does not fit this run's data.
+                        # E.g. a batch order over other samples: other
+                        # data than the checkpoint's run (exit status 1).
                         raise CheckpointMismatchError(
-                            'checkpoint %s does not match this run: %s'
-                            % (args.resume, exc)) from exc
+                            'checkpoint %s: its %r state does not fit this '
+                            'run: %s' % (args.resume, key, exc)) from exc
                 self.log('resumed from', args.resume, 'at step',
                          resume['step'])
-        report = RunReport(self.report_base,
-                           dict(self.header(), **(header or {})),
-                           curves=curves, log=self.log)
+        report = self.report = RunReport(
+            self.report_base, dict(self.header(), **(header or {})),
+            curves=curves, log=self.log, tables=tables)
 
         def after_report(loop):
             report.write(loop.history)

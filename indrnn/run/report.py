@@ -11,7 +11,10 @@ every report, so they are complete whenever a run stops or is killed:
 - ``<base>.png``: the chosen figures against the training steps, drawn
   when the run ends (drawing takes about a second, longer than many
   report intervals), when matplotlib is installed
-  (``pip install 'indrnn[plot]'``); without it the log says so.
+  (``pip install 'indrnn[plot]'``); without it the log says so;
+- for each table an experiment reports besides the loop's rows (e.g. the
+  action script's per-epoch evaluations), ``<base>_<name>.csv`` and the
+  same rows as ``"<name>"`` in the JSON.
 """
 import csv
 import json
@@ -36,6 +39,9 @@ class RunReport:
         Figures of the rows to plot; no PNG when empty.
     log : callable, optional
         Where a missing matplotlib is reported (once).
+    tables : dict, optional
+        ``{name: callable}``, each returning the table's rows (a list of
+        dict) whenever the files are written.
     columns : sequence of str
         The CSV's first columns (``time`` is always the last).
     x : str
@@ -55,9 +61,20 @@ class RunReport:
     ['step,learning_rate,loss,time', '10,0.1,2.0,1.5']
     >>> json.load(open(base + '.json'))['reports'][0]['loss']
     2.0
+
+    A table beside the reports, and an entry added after the run:
+
+    >>> report = RunReport(base, {}, tables={'evals': lambda: [{'acc': 1}]})
+    >>> report.write([])
+    >>> report.add(test=0.5)
+    >>> open(base + '_evals.csv').read().splitlines()
+    ['acc', '1']
+    >>> saved = json.load(open(base + '.json'))
+    >>> saved['evals'], saved['test']
+    ([{'acc': 1}], 0.5)
     """
 
-    def __init__(self, base, header, curves=(), log=None,
+    def __init__(self, base, header, curves=(), log=None, tables=None,
                  columns=('step', 'learning_rate'), x='step',
                  plot_always=False):
         self.base = base
@@ -67,6 +84,8 @@ class RunReport:
         self.columns = list(columns)
         self.x = x
         self.plot_always = plot_always
+        self.tables = dict(tables or {})
+        self.rows = []
         self._plot = bool(self.curves)
         os.makedirs(os.path.dirname(os.path.abspath(base)), exist_ok=True)
 
@@ -82,17 +101,19 @@ class RunReport:
             the run has ended; the PNG is drawn then.
         """
         self.header.update(final)
-        with writing(self.base + '.json') as f:
-            json.dump(dict(self.header, reports=rows), f, indent=1,
-                      default=jsonable)
+        self.rows = rows
+        tables = {name: rows() for name, rows in self.tables.items()}
+        self._write_json(tables)
         columns = list(self.columns)
         for row in rows:
             columns += [k for k in row if k not in columns and k != 'time']
         columns.append('time')
-        with writing(self.base + '.csv', newline='') as f:
-            writer = csv.DictWriter(f, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
+        _write_csv(self.base + '.csv', columns, rows)
+        for name, table in tables.items():
+            columns = []
+            for row in table:
+                columns += [k for k in row if k not in columns]
+            _write_csv('%s_%s.csv' % (self.base, name), columns, table)
         if (final or self.plot_always) and self._plot and rows:
             xlabel = 'training steps' if self.x == 'step' else self.x
             if plot_curves(rows, self.base + '.png', self.curves, x=self.x,
@@ -101,6 +122,24 @@ class RunReport:
                 if self.log is not None:
                     self.log("matplotlib is not installed: no learning-curve "
                              "PNG (pip install 'indrnn[plot]')")
+
+    def add(self, **entries):
+        """Add entries to the JSON and rewrite it (e.g. test figures
+        computed after the run), with the rows last written."""
+        self.header.update(entries)
+        self._write_json({name: rows() for name, rows in self.tables.items()})
+
+    def _write_json(self, tables):
+        with writing(self.base + '.json') as f:
+            json.dump(dict(self.header, reports=self.rows, **tables), f,
+                      indent=1, default=jsonable)
+
+
+def _write_csv(path, columns, rows):
+    with writing(path, newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def plot_curves(rows, path, keys, x='step', xlabel='training steps'):

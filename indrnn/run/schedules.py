@@ -216,6 +216,13 @@ class PlateauDecay:
                 "epoch": self.epoch,
                 "has_best_params": self.best_params is not None}
 
+    def state_arrays(self):
+        """dict: the best parameters, ``{'best_params': list of ndarray}``,
+        for a checkpoint's arrays (empty while there are none)."""
+        if self.best_params is None:
+            return {}
+        return {"best_params": self.best_params}
+
     def load_state_dict(self, state, best_params=None):
         """Restore a state from :meth:`state_dict`.
 
@@ -224,7 +231,8 @@ class PlateauDecay:
         state : dict
             From :meth:`state_dict`.
         best_params : list of numpy.ndarray, optional
-            The best parameters (used if ``state['has_best_params']``).
+            The best parameters (used if ``state['has_best_params']``), as
+            :meth:`state_arrays` gave them.
         """
         # float32 values are exact in float64, so the rate comes back
         # bit for bit.

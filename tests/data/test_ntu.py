@@ -264,3 +264,50 @@ def test_batches_per_epoch_cover_the_set():
         first = np.concatenate([h.get_batch()[2] for _ in
                                 range(math.ceil(10 / 4))])
     assert set(first[:10]) == set(range(10))
+
+
+def test_resumable_handler_continues_from_its_state():
+    # Saved mid-pass and after a reshuffle (5 samples, batches of 3): the
+    # handler restored from the state continues with the same batches as
+    # the one it was taken from, though one batch ahead in its thread.
+    ds = labelled_dataset(7)
+    indices = np.array([0, 2, 3, 5, 6])
+    with ntu.ResumableBatchHandler(ds, indices, 3, 10,
+                                   np.random.RandomState(0),
+                                   rotation=True) as a:
+        for _ in range(3):
+            a.get_batch()
+        saved = a.state_dict()
+        expected = [a.get_batch() for _ in range(4)]
+    with ntu.ResumableBatchHandler(ds, indices, 3, 10,
+                                   np.random.RandomState(9),
+                                   rotation=True) as b:
+        b.load_state_dict(saved)
+        for want in expected:
+            for got, value in zip(b.get_batch(), want):
+                np.testing.assert_array_equal(got, value)
+        with pytest.raises(RuntimeError, match="already"):
+            b.load_state_dict(saved)
+    with ntu.ResumableBatchHandler(ds, [0, 1, 2, 3, 4], 3, 10,
+                                   np.random.RandomState(0)) as c:
+        with pytest.raises(ValueError, match="other samples"):
+            c.load_state_dict(saved)
+
+
+def test_open_train_test_checks_labels_and_frames(tmp_path):
+    def write(name, labels, joints=50):
+        base = tmp_path / name
+        np.save(str(base) + '.npy', np.zeros((len(labels), 5, joints, 3),
+                                             np.float32))
+        np.save(str(base) + '_label.npy', np.asarray(labels))
+        np.save(str(base) + '_len.npy', np.full(len(labels), 5))
+        return str(base)
+
+    train, test = ntu.open_train_test(write('a', [0, 3]), write('b', [1]),
+                                      num_classes=4)
+    assert (len(train), len(test)) == (2, 1)
+    with pytest.raises(ntu.NTUCorruptError, match=r'labels must be 0\.\.3, '
+                       r'found 0\.\.4'):
+        ntu.open_train_test(write('a', [0, 4]), write('b', [1]), 4)
+    with pytest.raises(ntu.NTUCorruptError, match='the same in both'):
+        ntu.open_train_test(write('a', [0]), write('b', [1], joints=25), 4)

@@ -85,25 +85,30 @@ def test_epoch_schedule_is_the_original():
         expected = original_schedule(accs, np.float32(2e-4), 1e-6)
         kept, restored = [], []
         params = {'value': 0}
-        schedule = action.EpochSchedule(
-            lambda: (kept.append(params['value']), params['value'])[1],
-            restored.append, 1e-6)
-        lr, events = np.float32(2e-4), []
+        schedule = action.epoch_schedule(action.make_parser().parse_args(
+            ['--lr', '2e-4']))
+        events = []
         for i, acc in enumerate(accs):
             params['value'] = i
-            lr, event, stop = schedule(acc, lr)
+            event = action.EVENTS[schedule.update(
+                acc,
+                lambda: (kept.append(params['value']), params['value'])[1],
+                restored.append)]
+            lr = schedule.learning_rate
             events.append((event, lr))
             if event == 'decay':
                 # The best parameters are restored: those of the best epoch.
                 assert restored[-1] == kept[-1]
-            if stop:
+            if schedule.stop:
                 events.append(('stop', lr))
                 break
         assert events == expected
     assert any(e[0] == 'stop' for e in expected)
     # Decay only after more than 10 evaluations without improvement.
-    schedule = action.EpochSchedule(lambda: 'p', lambda v: None, 1e-6)
-    events = [schedule(a, 1e-3)[1] for a in [0.5] + [0.4] * 12]
+    schedule = action.epoch_schedule(action.make_parser().parse_args(
+        ['--lr', '1e-3']))
+    events = [action.EVENTS[schedule.update(a, lambda: 'p', lambda v: None)]
+              for a in [0.5] + [0.4] * 12]
     assert events == ['best'] + ['wait'] * 11 + ['decay']
 
 
@@ -226,7 +231,7 @@ def test_end_to_end_learns(synthetic_data, tmp_path, monkeypatch):
     assert summary['test_size'] == 60 and summary['seed'] == 0
     assert summary['test']['testacc']['per_sample'] == pytest.approx(
         test['testacc'][1], abs=1e-5)
-    with open(out / 'action_indrnn_eval.csv') as f:
+    with open(out / 'action_indrnn_evals.csv') as f:
         rows = list(csv.DictReader(f))
     assert [int(r['epoch']) for r in rows] == list(range(1, 14))
     # The events follow the original's rule on the logged bn_evalacc.
@@ -234,7 +239,7 @@ def test_end_to_end_learns(synthetic_data, tmp_path, monkeypatch):
     assert accs == [float(b) for _, _, _, b in evals]
     assert [r['event'] for r in rows] == [
         e for e, _ in original_schedule(accs, np.float32(0.005), 1e-6)]
-    with open(out / 'action_indrnn_train.csv') as f:
+    with open(out / 'action_indrnn.csv') as f:
         rows = list(csv.DictReader(f))
     assert [int(r['step']) for r in rows] == steps
     assert float(rows[-1]['train_loss']) < float(rows[0]['train_loss'])
@@ -397,11 +402,15 @@ def test_resume_gives_bit_identical_results(synthetic_data, tmp_path,
         assert a[key_best].shape == a[key_param].shape
         assert a[key_best].dtype == a[key_param].dtype
     sa, sb = sa['schedule'], sb['schedule']
-    assert 'best_params' not in sa
-    for key in ('best', 'count', 'train_batches', 'eval_batches', 'seed'):
-        assert sa[key] == sb[key], key
-    strip = [[{k: v for k, v in r.items() if k != 'time'} for r in s['evals']]
-             for s in (sa, sb)]
+    assert 'best_params' not in sa['state']['schedule']
+    assert sa['seed'] == sb['seed']
+    for key in ('train_batches', 'eval_batches'):
+        assert sa['state'][key] == sb['state'][key], key
+    # The best score and the patience count.
+    for key in ('best', 'patience'):
+        assert sa['state']['schedule'][key] == sb['state']['schedule'][key]
+    strip = [[{k: v for k, v in r.items() if k != 'time'}
+              for r in s['state']['evals']] for s in (sa, sb)]
     assert len(strip[0]) == 2 and strip[0] == strip[1]
     # The test figures, drawn after training, agree too.
     summaries = [json.loads((tmp_path / run / 'action_indrnn.json')
