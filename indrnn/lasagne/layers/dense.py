@@ -52,8 +52,7 @@ class DenseLayer(Layer):
                 "Got num_leading_axes=%d for a %d-dimensional input, "
                 "requesting more trailing axes than there are input "
                 "dimensions." % (num_leading_axes, ndim))
-        if num_leading_axes < 0:
-            num_leading_axes += ndim
+        # kept as given (negative counts from the end), as Lasagne does
         self.num_leading_axes = num_leading_axes
         if any(s is None for s in self.input_shape[num_leading_axes:]):
             raise ValueError(

@@ -758,9 +758,8 @@ class GRULayer(_GatedRecurrentLayer):
     >>> l = GRULayer(InputLayer((2, 5, 3)), 4)
     >>> l.output_shape
     (2, 5, 4)
-    >>> [p.name for p in l.get_params()][:4]
-    ['W_in_to_updategate', 'W_hid_to_updategate', 'b_updategate', \
-'W_in_to_resetgate']
+    >>> [p.name for p in l.get_params()][:3]
+    ['W_in_to_updategate', 'W_hid_to_updategate', 'b_updategate']
     """
 
     def __init__(self, incoming, num_units,
