@@ -165,7 +165,8 @@ class DropoutLayer(Layer):
         shared = tuple(a % input.ndim for a in self.shared_axes)
         mask_shape = tuple(1 if a in shared else s
                            for a, s in enumerate(mask_shape))
-        mask = pt.lt(uniform(mask_shape, self.seed, call_counter("dropout_counter"),
+        counter = call_counter("dropout_counter")
+        mask = pt.lt(uniform(mask_shape, self.seed, counter,
                              dtype=input.dtype), retain)
         mask = pt.cast(mask, input.dtype)
         if shared:

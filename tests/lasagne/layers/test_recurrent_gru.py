@@ -232,7 +232,8 @@ def test_gradient_against_finite_differences_and_bptt(gru):
     def loss(params):
         return float((np_gru(X, params, gru["h0"])[0] * WEIGHTS).sum())
     eps = 1e-6
-    for name in ("W_hid_to_resetgate", "b_updategate", "W_in_to_hidden_update"):
+    for name in ("W_hid_to_resetgate", "b_updategate",
+                 "W_in_to_hidden_update"):
         numeric = np.zeros_like(p[name])
         for idx in np.ndindex(*p[name].shape):
             for sign in (1, -1):
