@@ -53,8 +53,16 @@ def test_prelu_and_rrelu_take_over_the_nonlinearity():
         ).shape == (200,)
 
 
+@pytest.fixture
+def restore_rng():
+    old = random.get_rng()
+    yield
+    random.set_rng(old)
+
+
 @pytest.fixture(scope="module")
 def randomized():
+    old = random.get_rng()
     random.set_rng(np.random.RandomState(42))
     l_in = InputLayer((4, 3, 5))
     shared = RandomizedRectifierLayer(l_in, lower=0.1, upper=0.4)
@@ -64,6 +72,7 @@ def randomized():
                                 get_output([shared, each]), mode=MODE)
     f_test = pytensor.function(
         [l_in.input_var], get_output(shared, deterministic=True), mode=MODE)
+    random.set_rng(old)
     return dict(l_in=l_in, shared=shared, train=f_train, test=f_test)
 
 
@@ -91,7 +100,8 @@ def test_rrelu_training_slopes(randomized):
     assert not np.allclose(randomized["train"](X)[1], each)
 
 
-def test_rrelu_is_reproducible_from_the_seed_and_checks_bounds():
+def test_rrelu_is_reproducible_from_the_seed_and_checks_bounds(
+        restore_rng):
     def draw():
         random.set_rng(np.random.RandomState(7))
         l_in = InputLayer((4, 3, 5))
