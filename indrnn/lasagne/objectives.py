@@ -23,6 +23,7 @@ __all__ = [
     "binary_crossentropy",
     "categorical_crossentropy",
     "squared_error",
+    "huber_loss",
     "aggregate",
     "binary_hinge_loss",
     "multiclass_hinge_loss",
@@ -214,6 +215,42 @@ def squared_error(a, b):
     """
     a, b = align_targets(a, b)
     return pt.square(a - b)
+
+
+def huber_loss(predictions, targets, delta=1):
+    """Computes the element-wise Huber loss (squared near 0, linear beyond
+    ``delta``), as Lasagne does.
+
+    .. math:: L = \\begin{cases} \\frac{1}{2} (p - t)^2 & |p - t| \\le
+              \\delta \\\\ \\delta (|p - t| - \\frac{\\delta}{2}) &
+              \\text{otherwise} \\end{cases}
+
+    Parameters
+    ----------
+    predictions : TensorVariable
+        Predicted values.
+    targets : TensorVariable
+        Ground-truth values, of the same shape (or a column to broadcast,
+        see :func:`align_targets`).
+    delta : scalar
+        Where the loss turns from quadratic to linear.
+
+    Returns
+    -------
+    TensorVariable
+        The element-wise loss; the gradient's size is at most ``delta``.
+
+    Examples
+    --------
+    >>> p, t = pt.as_tensor([0.5, 3.0, -2.0]), pt.as_tensor([0.0, 0.0, 0.0])
+    >>> huber_loss(p, t).eval().tolist()
+    [0.125, 2.5, 1.5]
+    """
+    predictions, targets = align_targets(predictions, targets)
+    abs_diff = pt.abs(targets - predictions)
+    quadratic = 0.5 * squared_error(targets, predictions)
+    linear = delta * (abs_diff - delta / 2.)
+    return pt.switch(abs_diff <= delta, quadratic, linear)
 
 
 def aggregate(loss, weights=None, mode='mean'):

@@ -5,13 +5,13 @@ that original code calling ``lasagne.utils.floatX`` or
 ``lasagne.utils.unroll_scan`` keeps working.
 """
 import inspect
+import numbers
 
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Variable
-from pytensor.graph.traversal import graph_inputs
 
 __all__ = [
     "floatX",
@@ -21,6 +21,8 @@ __all__ = [
     "collect_shared_vars",
     "one_hot",
     "unique",
+    "as_tuple",
+    "int_types",
     "compute_norms",
     "create_param",
     "unroll_scan",
@@ -122,22 +124,35 @@ def collect_shared_vars(expressions):
     Returns
     -------
     list of SharedVariable
-        In the order they are first met, each once.
+        In Lasagne's order: a left-recursive depth-first search that starts
+        with the first expression and visits each node's inputs left to
+        right, listing every shared variable once, where it is first met.
+        Expressions that are shared variables themselves are included.
 
     Examples
     --------
-    >>> w = pytensor.shared(np.ones(2), name='w')
-    >>> collect_shared_vars(2 * w.T) == [w]
-    True
+    >>> a = pytensor.shared(np.ones(2), name='a')
+    >>> b = pytensor.shared(np.ones(2), name='b')
+    >>> [v.name for v in collect_shared_vars([b * a, a])]
+    ['b', 'a']
     """
     if isinstance(expressions, Variable):
         expressions = [expressions]
-    # one expression at a time, so the order follows the given list
+    # PyTensor's own graph walk is right-recursive; the order matters here
+    # because get_all_params (and so legacy parameter files) follows it.
+    pending = list(reversed(list(expressions)))
+    seen = set()
     found = []
-    for expr in expressions:
-        found.extend(v for v in graph_inputs([expr])
-                     if isinstance(v, SharedVariable))
-    return unique(found)
+    while pending:
+        var = pending.pop()
+        if var in seen:
+            continue
+        seen.add(var)
+        if isinstance(var, SharedVariable):
+            found.append(var)
+        if var.owner is not None:
+            pending.extend(reversed(var.owner.inputs))
+    return found
 
 
 def one_hot(x, m=None):
@@ -190,6 +205,55 @@ def unique(l):
     return out
 
 
+#: The types that count as integers (Python and numpy integers).
+int_types = (numbers.Integral, np.integer)
+
+
+def as_tuple(x, N, t=None):
+    """Coerce a value to a tuple of length ``N``.
+
+    Parameters
+    ----------
+    x : value or iterable
+    N : int
+        Length of the tuple.
+    t : type or tuple of types, optional
+        Type every element must have.
+
+    Returns
+    -------
+    tuple
+        ``tuple(x)`` if ``x`` is iterable, ``(x,) * N`` otherwise.
+
+    Raises
+    ------
+    TypeError
+        If ``t`` is given and an element is not of that type.
+    ValueError
+        If ``x`` is iterable but does not have ``N`` elements.
+
+    Examples
+    --------
+    >>> as_tuple(3, 2)
+    (3, 3)
+    >>> as_tuple([1, 2], 2, int)
+    (1, 2)
+    """
+    try:
+        values = tuple(x)
+    except TypeError:
+        values = (x,) * N
+    if t is not None and not all(isinstance(v, t) for v in values):
+        name = (t.__name__ if isinstance(t, type)
+                else " or ".join(c.__name__ for c in t))
+        raise TypeError("expected a single value or an iterable of {0}, "
+                        "got {1} instead".format(name, x))
+    if len(values) != N:
+        raise ValueError("expected a single value or an iterable with "
+                         "length {0}, got {1} instead".format(N, x))
+    return values
+
+
 def compute_norms(array, norm_axes=None):
     """Compute the L2 norms of an array or expression along ``norm_axes``.
 
@@ -207,6 +271,14 @@ def compute_norms(array, norm_axes=None):
     numpy.ndarray or TensorVariable
         The norms, of the input's kind.
 
+    Raises
+    ------
+    RuntimeError
+        If ``array`` is neither a numpy array nor a PyTensor variable (as
+        in Lasagne: lists and numbers are refused).
+    ValueError
+        If ``array`` has more than 5 dimensions and no ``norm_axes``.
+
     Examples
     --------
     >>> compute_norms(np.array([[3., 0.], [4., 1.]])).tolist()
@@ -214,8 +286,12 @@ def compute_norms(array, norm_axes=None):
     >>> compute_norms(np.array([-2., 1.])).tolist()
     [2.0, 1.0]
     """
+    if not isinstance(array, (Variable, np.ndarray)):
+        raise RuntimeError(
+            "Unsupported type {}. Only PyTensor variables and numpy arrays "
+            "are supported".format(type(array)))
     symbolic = isinstance(array, Variable)
-    ndim = array.ndim if symbolic else np.ndim(array)
+    ndim = array.ndim
     if norm_axes is None:
         if ndim == 1:
             norm_axes = ()
@@ -232,28 +308,31 @@ def compute_norms(array, norm_axes=None):
         if not norm_axes:
             return pt.abs(array)
         return pt.sqrt(pt.sum(pt.sqr(array), axis=norm_axes))
-    array = np.asarray(array)
     if not norm_axes:
         return np.abs(array)
     return np.sqrt(np.sum(array ** 2, axis=norm_axes))
 
 
 def create_param(spec, shape, name=None):
-    """Create a parameter from a numpy array, a shared variable, an
-    expression or a callable initializer, checking its shape.
+    """Create a parameter from a number, a numpy array, a shared variable,
+    an expression or a callable initializer (Lasagne's rules).
 
     Parameters
     ----------
-    spec : numpy.ndarray, SharedVariable, Variable or callable
-        A numpy array is wrapped in a shared variable (cast to floatX when it
-        is floating point); a shared variable or expression is used as is
-        (e.g. ``embed.W.T`` for weight tying); a callable (such as an
-        :mod:`indrnn.lasagne.init` initializer) is called with ``shape`` and
-        must return a numpy array or a shared variable.
+    spec : number, numpy array, SharedVariable, Variable or callable
+        A number or numpy scalar becomes a 0-d array; a numpy array is
+        wrapped in a shared variable keeping its dtype; a shared variable
+        or expression is used as it is (e.g. ``embed.W.T`` for weight
+        tying); a callable (such as an :mod:`indrnn.lasagne.init`
+        initializer) is called with ``shape`` and its result is treated
+        by the same rules.
     shape : tuple of int
-        The required shape.
+        The required shape. Arrays must have it exactly; variables only
+        its number of dimensions (their shape is not known before run
+        time, as in Lasagne).
     name : str, optional
-        Name of the created shared variable.
+        Name of the created shared variable; given to a variable or
+        expression only if it has no name yet.
 
     Returns
     -------
@@ -263,63 +342,62 @@ def create_param(spec, shape, name=None):
     Raises
     ------
     ValueError
-        If the shape or dimensionality does not match ``shape``.
-    RuntimeError
-        If ``spec`` is none of the accepted kinds.
+        If ``shape`` has a non-positive or unknown size, or the array's
+        shape or the variable's number of dimensions does not match.
+    TypeError
+        If ``spec`` (or what the callable returned) is none of the
+        accepted kinds.
 
     Examples
     --------
-    >>> p = create_param(np.zeros((2, 3)), (2, 3), name='W')
-    >>> p.name, p.get_value().shape
-    ('W', (2, 3))
+    >>> p = create_param(np.zeros((2, 3), dtype='float32'), (2, 3), name='W')
+    >>> p.name, p.get_value().shape, p.dtype
+    ('W', (2, 3), 'float32')
+    >>> create_param(0.5, (), name='alpha').get_value()
+    array(0.5)
     """
-    import numbers
     shape = tuple(shape)
-    if any(not isinstance(d, numbers.Integral) or d <= 0 for d in shape):
+    if any(d is None or d <= 0 for d in shape):
         raise ValueError(
-            "Cannot create param %r with a shape %s that has a "
-            "non-positive or unknown size: every dimension must be a "
-            "positive integer." % (name, shape))
+            "Cannot create param with a non-positive shape dimension. "
+            "Tried to create param with shape=%r, name=%r" % (shape, name))
 
-    err_prefix = "cannot initialize parameter %s: " % name if name else \
-        "cannot initialize parameter: "
-
-    if isinstance(spec, Variable):
-        if spec.ndim != len(shape):
-            raise ValueError(
-                "%sparameter variable has %d dimensions, should be %d"
-                % (err_prefix, spec.ndim, len(shape)))
-        if isinstance(spec, SharedVariable):
-            actual = spec.get_value(borrow=True).shape
-            if actual != shape:
-                raise ValueError(
-                    "%sparameter has shape %s, should be %s"
-                    % (err_prefix, actual, shape))
-        if name is not None and spec.name is None:
-            spec.name = name
-        return spec
-
-    if callable(spec) and not isinstance(spec, np.ndarray):
+    err_prefix = "cannot initialize parameter %s: " % name
+    if callable(spec) and not isinstance(spec, Variable):
         spec = spec(shape)
-        if isinstance(spec, Variable):
-            return create_param(spec, shape, name)
-        err_prefix += "initializer returned an array: "
+        err_prefix += "the %s returned by the provided callable"
+    else:
+        err_prefix += "the provided %s"
+
+    if isinstance(spec, numbers.Number) or (
+            isinstance(spec, np.generic) and spec.dtype.kind in "biufc"):
+        spec = np.asarray(spec)
 
     if isinstance(spec, np.ndarray):
         if spec.shape != shape:
-            raise ValueError("%sarray has shape %s, should be %s"
-                             % (err_prefix, spec.shape, shape))
-        if np.issubdtype(spec.dtype, np.floating):
-            spec = floatX(spec)
+            raise ValueError("%s has shape %s, should be %s"
+                             % (err_prefix % "numpy array", spec.shape,
+                                shape))
         # The type carries the full static shape: size-1 axes must be
         # broadcastable (as Lasagne made them; PyTensor refuses to broadcast
         # an axis at run time unless its type says so), and update
         # expressions then have exactly the parameter's type.
-        return pytensor.shared(spec, name=name, shape=shape)
+        spec = pytensor.shared(spec, shape=shape)
 
-    raise RuntimeError(
-        "%scannot initialize parameters: 'spec' is not a numpy array, a "
-        "PyTensor expression, or a callable (got %r)" % (err_prefix, spec))
+    if isinstance(spec, Variable):
+        if spec.ndim != len(shape):
+            raise ValueError("%s has %d dimensions, should be %d"
+                             % (err_prefix % "PyTensor variable", spec.ndim,
+                                len(shape)))
+        if not spec.name:
+            spec.name = name
+        return spec
+
+    if "callable" in err_prefix:
+        raise TypeError("%s is not a numpy array or a PyTensor expression"
+                        % (err_prefix % "value"))
+    raise TypeError("%s is not a numpy array, a PyTensor expression, or a "
+                    "callable" % (err_prefix % "spec"))
 
 
 def unroll_scan(fn, sequences, outputs_info, non_sequences, n_steps,

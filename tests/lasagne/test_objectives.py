@@ -203,3 +203,25 @@ def test_float32_losses_stay_float32():
         assert obj.binary_crossentropy(
             pt.vector(dtype="float32"), pt.vector(dtype="float32")
         ).dtype == "float32"
+
+
+def test_huber_loss_against_numpy_and_its_gradient():
+    p = pt.vector("p", dtype="float64")
+    t = pt.vector("t", dtype="float64")
+    loss = obj.huber_loss(p, t, delta=0.5)
+    f = pytensor.function([p, t], [loss, pytensor.grad(loss.sum(), p)],
+                          mode="FAST_COMPILE")
+    pred = np.array([0.1, -0.3, 2.0, -1.5, 0.5])
+    targ = np.zeros(5)
+    value, grad = f(pred, targ)
+    d = np.abs(pred - targ)
+    np.testing.assert_allclose(value, np.where(d <= 0.5, 0.5 * d ** 2,
+                                               0.5 * (d - 0.25)))
+    # the gradient is the error, capped at delta
+    np.testing.assert_allclose(grad, np.clip(pred - targ, -0.5, 0.5))
+    # a column of targets broadcasts as in the other losses
+    col = obj.huber_loss(pt.as_tensor(np.ones((3, 1))),
+                         pt.as_tensor(np.zeros(3)))
+    np.testing.assert_allclose(
+        pytensor.function([], col, mode="FAST_COMPILE")(),
+        np.full((3, 1), 0.5))

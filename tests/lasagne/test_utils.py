@@ -43,35 +43,54 @@ def test_as_tensor_expression():
 
 # ---- create_param ----
 
-def test_create_param_from_array():
+def test_create_param_from_array_keeps_dtype():
+    # Lasagne wraps the array as it is: floatX is the initializers' job
     arr = np.arange(6.).reshape(2, 3)
     p = utils.create_param(arr, (2, 3), name="W")
     assert p.name == "W"
-    assert p.dtype == pytensor.config.floatX   # floats are cast to floatX
+    assert p.dtype == "float64"
     np.testing.assert_array_equal(p.get_value(), arr)
+    assert utils.create_param(arr.astype("float32"), (2, 3)).dtype \
+        == "float32"
     ints = utils.create_param(np.arange(3, dtype="int32"), (3,))
-    assert ints.dtype == "int32"                 # integers are kept
-    with pytest.raises(ValueError, match="shape"):
+    assert ints.dtype == "int32"
+    with pytest.raises(ValueError, match="numpy array has shape"):
         utils.create_param(arr, (3, 2))
+
+
+@pytest.mark.parametrize("number, dtype", [
+    (0.25, "float64"), (3, "int64"), (np.float32(0.5), "float32"),
+    (np.int16(2), "int16"), (True, "bool")])
+def test_create_param_from_number_or_numpy_scalar(number, dtype):
+    p = utils.create_param(number, (), name="alpha")
+    assert p.ndim == 0 and p.dtype == dtype and p.name == "alpha"
+    assert p.get_value() == number
+    with pytest.raises(ValueError, match="has shape"):
+        utils.create_param(number, (1,))
 
 
 def test_create_param_from_callable():
     p = utils.create_param(init.Constant(2.), [2, 3], name="c")
     np.testing.assert_array_equal(p.get_value(), np.full((2, 3), 2.))
+    assert p.dtype == pytensor.config.floatX     # what init returns
     seen = []
 
     def initializer(shape):
         seen.append(shape)
-        return np.zeros(shape)
-    utils.create_param(initializer, (4,))
+        return np.zeros(shape, dtype="float64")
+    assert utils.create_param(initializer, (4,)).dtype == "float64"
     assert seen == [(4,)]
-    with pytest.raises(ValueError, match="initializer returned"):
-        utils.create_param(lambda shape: np.zeros((5,)), (4,))
-    # a callable may return a shared variable, which is then checked
+    with pytest.raises(ValueError, match="returned by the provided "
+                                         "callable has shape"):
+        utils.create_param(lambda shape: np.zeros((5,)), (4,), name="W")
+    # a callable may return a number, or a shared variable
+    assert utils.create_param(lambda shape: 1.5, ()).get_value() == 1.5
     shared = pytensor.shared(np.zeros((4,)))
     assert utils.create_param(lambda shape: shared, (4,)) is shared
-    with pytest.raises(ValueError):
-        utils.create_param(lambda shape: shared, (5,))
+    with pytest.raises(ValueError, match="has 1 dimensions, should be 2"):
+        utils.create_param(lambda shape: shared, (4, 1))
+    with pytest.raises(TypeError, match="callable is not a numpy array or"):
+        utils.create_param(lambda shape: "nonsense", (4,))
 
 
 def test_create_param_from_shared_and_expression():
@@ -81,11 +100,13 @@ def test_create_param_from_shared_and_expression():
     named = pytensor.shared(np.ones((2,)), name="keep")
     utils.create_param(named, (2,), name="other")
     assert named.name == "keep"
-    with pytest.raises(ValueError, match="shape"):
-        utils.create_param(shared, (3, 2))
+    # Only the number of dimensions of a variable is checked (Lasagne's
+    # rule: a placeholder such as shared_empty() may be filled in later).
+    placeholder = utils.shared_empty(2)
+    assert utils.create_param(placeholder, (3, 4)) is placeholder
     expr = shared.T
     assert utils.create_param(expr, (3, 2)) is expr
-    with pytest.raises(ValueError, match="dimensions"):
+    with pytest.raises(ValueError, match="has 2 dimensions, should be 1"):
         utils.create_param(expr, (6,))
 
 
@@ -95,10 +116,12 @@ def test_create_param_bad_shapes(shape):
         utils.create_param(np.zeros((2, 3)), shape)
 
 
-def test_create_param_bad_spec():
-    # Lasagne master raises TypeError, older versions RuntimeError
-    with pytest.raises((TypeError, RuntimeError)):
-        utils.create_param("not a spec", (2,))
+@pytest.mark.parametrize("spec", ["not a spec", [1.0, 2.0], None,
+                                  np.array(["a"])[0]])
+def test_create_param_bad_spec(spec):
+    with pytest.raises(TypeError, match="is not a numpy array, a PyTensor "
+                                        "expression, or a callable"):
+        utils.create_param(spec, (2,), name="W")
 
 
 def test_create_param_unit_dims_broadcastable():
@@ -125,11 +148,23 @@ def test_collect_shared_vars_order_and_unique():
     x = pt.vector()
     assert utils.collect_shared_vars(a) == [a]
     assert utils.collect_shared_vars(x * 2) == []
-    got = utils.collect_shared_vars([b * x, a + c, a * b])
-    # the first expression's variables come first; each listed once
-    assert got[0] is b
-    assert set(got[1:]) == {a, c} and len(got) == 3
+    # Lasagne's order: depth first, left to right, first expression first
+    assert utils.collect_shared_vars([b * x, a + c, a * b]) == [b, a, c]
+    assert utils.collect_shared_vars((c + a) * (b - c)) == [c, a, b]
+    assert utils.collect_shared_vars(pt.concatenate([b, x, a, b])) == [b, a]
     assert utils.collect_shared_vars([c, a, b]) == [c, a, b]
+
+
+def test_get_params_unwraps_expressions_in_lasagne_order():
+    from indrnn.lasagne.layers import DenseLayer, InputLayer
+    u = pytensor.shared(np.ones((3, 1)), name="u")
+    v = pytensor.shared(np.ones((1, 2)), name="v")
+    b = pytensor.shared(np.zeros(2), name="b")
+    # a low-rank weight u v: its shared variables in place of the product
+    layer = DenseLayer(InputLayer((None, 3)), 2, W=pt.dot(u, v), b=b)
+    assert layer.get_params() == [u, v, b]
+    assert layer.get_params(regularizable=True) == [u, v]
+    assert layer.get_params(unwrap_shared=False)[1] is b
 
 
 def test_one_hot():
@@ -165,6 +200,29 @@ def test_compute_norms():
                                np.linalg.norm(m, axis=1))
     with pytest.raises(ValueError):
         utils.compute_norms(rng.randn(1, 1, 1, 1, 1, 1))
+
+
+@pytest.mark.parametrize("value", [[[1.0, 2.0]], 3.0, (1.0, 2.0)])
+def test_compute_norms_refuses_what_lasagne_refuses(value):
+    with pytest.raises(RuntimeError, match="Unsupported type"):
+        utils.compute_norms(value)
+
+
+def test_as_tuple():
+    assert utils.as_tuple(3, 2) == (3, 3)
+    assert utils.as_tuple([1, 2, 3], 3) == (1, 2, 3)
+    assert utils.as_tuple((np.int64(2), 5), 2, utils.int_types) == (2, 5)
+    with pytest.raises(ValueError, match="length 2, got"):
+        utils.as_tuple([1, 2, 3], 2)
+    with pytest.raises(TypeError, match="iterable of int, got"):
+        utils.as_tuple((1, 2.5), 2, int)
+
+
+def test_int_types():
+    for value in (3, np.int8(3), np.uint64(3), True):
+        assert isinstance(value, utils.int_types)
+    for value in (3.0, np.float32(3), "3"):
+        assert not isinstance(value, utils.int_types)
 
 
 def test_compute_norms_of_vector_is_elementwise_abs():

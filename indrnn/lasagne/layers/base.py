@@ -8,6 +8,18 @@ from .. import utils
 __all__ = ["Layer", "MergeLayer"]
 
 
+def _checked_shape(layer, shape):
+    """``shape``, unless ``get_output_shape_for`` returned a symbolic
+    size, which Lasagne refuses: shapes are ints and Nones."""
+    if any(isinstance(s, Variable) for s in shape):
+        raise ValueError("%s returned a symbolic output shape from its "
+                         "get_output_shape_for() method: %r. This is not "
+                         "allowed; shapes must be tuples of integers for "
+                         "fixed-size dimensions and Nones for variable "
+                         "dimensions." % (layer.__class__.__name__, shape))
+    return shape
+
+
 class Layer(object):
     """Base class of layers with a single input.
 
@@ -47,14 +59,8 @@ class Layer(object):
     @property
     def output_shape(self):
         """tuple: the shape of this layer's output (None for unknown)."""
-        shape = self.get_output_shape_for(self.input_shape)
-        if any(isinstance(s, Variable) for s in shape):
-            raise ValueError("%s returned a symbolic output shape from its "
-                             "get_output_shape_for() method: %r. This is not "
-                             "allowed; shapes must be tuples of integers for "
-                             "fixed-size dimensions and Nones for variable "
-                             "dimensions." % (self.__class__.__name__, shape))
-        return shape
+        return _checked_shape(self, self.get_output_shape_for(
+            self.input_shape))
 
     def get_params(self, unwrap_shared=True, **tags):
         """Return this layer's parameters, filtered by tags.
@@ -182,8 +188,8 @@ class MergeLayer(Layer):
 
     @Layer.output_shape.getter
     def output_shape(self):
-        shape = self.get_output_shape_for(self.input_shapes)
-        return shape
+        return _checked_shape(self, self.get_output_shape_for(
+            self.input_shapes))
 
     def get_output_shape_for(self, input_shapes):
         """Compute the output shape from the list of input shapes.

@@ -4,10 +4,129 @@ import pytensor.tensor as pt
 from .base import MergeLayer
 
 __all__ = [
+    "autocrop", "autocrop_array_shapes",
     "ConcatLayer", "concat",
     "ElemwiseMergeLayer",
     "ElemwiseSumLayer",
 ]
+
+
+_CROP_MODES = (None, "lower", "center", "upper")
+
+
+def _padded_cropping(cropping, ndim):
+    """One crop mode per axis (None for missing trailing entries)."""
+    cropping = list(cropping)
+    for mode in cropping:
+        if mode not in _CROP_MODES:
+            raise ValueError("Unknown crop mode '{0}'".format(mode))
+    return cropping + [None] * (ndim - len(cropping))
+
+
+def _check_same_ndim(ndims):
+    if len(set(ndims)) != 1:
+        raise ValueError("Not all inputs are of the same dimensionality. "
+                         "Got {0} inputs of dimensionalities {1}."
+                         .format(len(ndims), ndims))
+
+
+def autocrop(inputs, cropping):
+    """Crop inputs to their smallest size along the chosen axes.
+
+    Parameters
+    ----------
+    inputs : list of TensorVariable
+        Of equal numbers of dimensions.
+    cropping : None or list of crop modes
+        One per axis (padded with None): None leaves the axis alone;
+        ``'lower'`` keeps ``a[:size]``, ``'upper'`` ``a[-size:]`` and
+        ``'center'`` ``a[offset:offset + size]`` with ``offset = (a.shape -
+        size) // 2``, where ``size`` is the smallest size of that axis.
+        None for ``cropping`` returns ``inputs`` as they are.
+
+    Returns
+    -------
+    list of TensorVariable
+
+    Raises
+    ------
+    ValueError
+        On inputs of different dimensionality or an unknown mode.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.random.random((1, 2, 3, 4))
+    >>> b = np.random.random((5, 4, 4, 2))
+    >>> c = np.random.random((7, 1, 8, 9))
+    >>> cropping = [None, 'lower', 'center', 'upper']
+    >>> xa, xb, xc = [v.eval() for v in autocrop(
+    ...     [pt.as_tensor(a), pt.as_tensor(b), pt.as_tensor(c)], cropping)]
+    >>> bool((xa == a[:, :1, :3, -2:]).all())
+    True
+    >>> bool((xb == b[:, :1, :3, -2:]).all())
+    True
+    >>> bool((xc == c[:, :1, 2:5:, -2:]).all())
+    True
+    """
+    if cropping is None:
+        return inputs
+    _check_same_ndim([x.ndim for x in inputs])
+    ndim = inputs[0].ndim
+    cropping = _padded_cropping(cropping, ndim)
+    slices = [[] for _ in inputs]
+    for axis, mode in enumerate(cropping):
+        size = (None if mode is None
+                else pt.min(pt.stack([x.shape[axis] for x in inputs])))
+        for x, per_input in zip(inputs, slices):
+            if mode is None:
+                per_input.append(slice(None))
+            elif mode == "lower":
+                per_input.append(slice(None, size))
+            elif mode == "upper":
+                per_input.append(slice(x.shape[axis] - size, None))
+            else:
+                offset = (x.shape[axis] - size) // 2
+                per_input.append(slice(offset, offset + size))
+    return [x[tuple(s)] for x, s in zip(inputs, slices)]
+
+
+def autocrop_array_shapes(input_shapes, cropping):
+    """The shapes of inputs after :func:`autocrop`.
+
+    Parameters
+    ----------
+    input_shapes : list of tuple
+    cropping : None or list of crop modes
+        As :func:`autocrop`.
+
+    Returns
+    -------
+    list of tuple
+
+    Examples
+    --------
+    >>> shapes = autocrop_array_shapes(
+    ...     [(1, 2, 3, 4), (5, 4, 4, 2), (7, 1, 8, 9)],
+    ...     [None, 'lower', 'center', 'upper'])
+    >>> shapes
+    [(1, 1, 3, 2), (5, 1, 3, 2), (7, 1, 3, 2)]
+    """
+    if cropping is None:
+        return input_shapes
+    _check_same_ndim([len(s) for s in input_shapes])
+    cropping = _padded_cropping(cropping, len(input_shapes[0]))
+    columns = []
+    for sizes, mode in zip(zip(*input_shapes), cropping):
+        if mode is None:
+            columns.append(sizes)
+        else:
+            # as Lasagne: an unknown size counts as unknown (None < ints
+            # does not order in Python 3, so None wins)
+            known = [s for s in sizes if s is not None]
+            size = (min(known) if len(known) == len(sizes) else None)
+            columns.append([size] * len(sizes))
+    return [tuple(shape) for shape in zip(*columns)]
 
 
 def _merge_shapes(input_shapes, skip_axis=None):
@@ -37,8 +156,8 @@ class ConcatLayer(MergeLayer):
     ----------
     incomings : list of Layer or tuple
     axis : int
-    cropping : None
-        Only None is supported.
+    cropping : None or list of crop modes
+        See :func:`autocrop`; the concatenation axis is never cropped.
 
     Examples
     --------
@@ -49,14 +168,15 @@ class ConcatLayer(MergeLayer):
 
     def __init__(self, incomings, axis=1, cropping=None, **kwargs):
         super().__init__(incomings, **kwargs)
-        if cropping is not None:
-            raise NotImplementedError("ConcatLayer: cropping is not "
-                                      "supported by this port; pass inputs "
-                                      "of matching shapes.")
         self.axis = axis
+        if cropping is not None:
+            # never crop the concatenation axis
+            cropping = list(cropping)
+            cropping[axis] = None
         self.cropping = cropping
 
     def get_output_shape_for(self, input_shapes):
+        input_shapes = autocrop_array_shapes(input_shapes, self.cropping)
         axis = self.axis % len(input_shapes[0])
         shape = _merge_shapes(input_shapes, skip_axis=axis)
         sizes = [s[axis] for s in input_shapes]
@@ -64,6 +184,7 @@ class ConcatLayer(MergeLayer):
         return tuple(shape)
 
     def get_output_for(self, inputs, **kwargs):
+        inputs = autocrop(inputs, self.cropping)
         return pt.concatenate(inputs, axis=self.axis)
 
 
@@ -78,8 +199,8 @@ class ElemwiseMergeLayer(MergeLayer):
     incomings : list of Layer or tuple
     merge_function : callable
         Called as ``merge_function(a, b)``, folded over the inputs.
-    cropping : None
-        Only None is supported.
+    cropping : None or list of crop modes
+        See :func:`autocrop`.
 
     Examples
     --------
@@ -90,16 +211,15 @@ class ElemwiseMergeLayer(MergeLayer):
 
     def __init__(self, incomings, merge_function, cropping=None, **kwargs):
         super().__init__(incomings, **kwargs)
-        if cropping is not None:
-            raise NotImplementedError("cropping is not supported by this "
-                                      "port")
         self.merge_function = merge_function
         self.cropping = cropping
 
     def get_output_shape_for(self, input_shapes):
+        input_shapes = autocrop_array_shapes(input_shapes, self.cropping)
         return tuple(_merge_shapes(input_shapes))
 
     def get_output_for(self, inputs, **kwargs):
+        inputs = autocrop(inputs, self.cropping)
         output = None
         for input in inputs:
             output = input if output is None else \
@@ -115,7 +235,8 @@ class ElemwiseSumLayer(ElemwiseMergeLayer):
     incomings : list of Layer or tuple
     coeffs : number or list of numbers
         One per input, or one for all.
-    cropping : None
+    cropping : None or list of crop modes
+        See :func:`autocrop`.
 
     Examples
     --------

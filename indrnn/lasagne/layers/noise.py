@@ -19,7 +19,9 @@ from .base import Layer
 
 __all__ = [
     "uniform",
+    "call_counter",
     "DropoutLayer", "dropout", "dropout_channels", "spatial_dropout",
+    "dropout_locations",
     "GaussianNoiseLayer",
 ]
 
@@ -83,6 +85,31 @@ def uniform(shape, seed, counter, dtype=None):
     return (top24 / pt.constant(2.0 ** 24, dtype=dtype)).reshape(shape)
 
 
+def call_counter(name):
+    """A fresh integer counter for one graph, advanced by one on every
+    call of a function compiled from it (a default update).
+
+    Parameters
+    ----------
+    name : str
+        Name of the shared variable.
+
+    Returns
+    -------
+    SharedVariable
+        Starts at 0; pass it to :func:`uniform` as ``counter``.
+
+    Examples
+    --------
+    >>> c = call_counter("c")
+    >>> f = pytensor.function([], c + 0)
+    >>> int(f()), int(f())
+    (0, 1)
+    """
+    counter = pytensor.shared(np.int64(0), name=name)
+    return attach_default_update(counter, counter + 1)
+
+
 class DropoutLayer(Layer):
     """Randomly zero inputs during training.
 
@@ -124,11 +151,6 @@ class DropoutLayer(Layer):
             seed = int(lasagne_random.get_rng().randint(1, 2147462579))
         self.seed = seed
 
-    def _call_counter(self):
-        """A fresh counter for one graph, advanced by each call."""
-        counter = pytensor.shared(np.int64(0), name="dropout_counter")
-        return attach_default_update(counter, counter + 1)
-
     def get_output_for(self, input, deterministic=False, **kwargs):
         # p may be a number or a scalar tensor (e.g. a shared schedule)
         if deterministic or (isinstance(self.p, (int, float))
@@ -143,7 +165,8 @@ class DropoutLayer(Layer):
         shared = tuple(a % input.ndim for a in self.shared_axes)
         mask_shape = tuple(1 if a in shared else s
                            for a, s in enumerate(mask_shape))
-        mask = pt.lt(uniform(mask_shape, self.seed, self._call_counter(),
+        counter = call_counter("dropout_counter")
+        mask = pt.lt(uniform(mask_shape, self.seed, counter,
                              dtype=input.dtype), retain)
         mask = pt.cast(mask, input.dtype)
         if shared:
@@ -181,6 +204,30 @@ def dropout_channels(incoming, *args, **kwargs):
 spatial_dropout = dropout_channels  # Lasagne's alias
 
 
+def dropout_locations(incoming, *args, **kwargs):
+    """Dropout with a mask shared over the second axis: whole locations
+    (all channels of a position) are dropped.
+
+    Parameters
+    ----------
+    incoming : Layer or tuple
+    *args, **kwargs
+        As :class:`DropoutLayer` (without ``shared_axes``).
+
+    Returns
+    -------
+    DropoutLayer
+
+    Examples
+    --------
+    >>> from indrnn.lasagne.layers import InputLayer
+    >>> dropout_locations(InputLayer((2, 3, 4, 5))).shared_axes
+    (1,)
+    """
+    kwargs["shared_axes"] = (1,)
+    return DropoutLayer(incoming, *args, **kwargs)
+
+
 class GaussianNoiseLayer(Layer):
     """Add zero-mean Gaussian noise during training.
 
@@ -208,8 +255,7 @@ class GaussianNoiseLayer(Layer):
     def get_output_for(self, input, deterministic=False, **kwargs):
         if deterministic or self.sigma == 0:
             return input
-        counter = pytensor.shared(np.int64(0), name="noise_counter")
-        counter = attach_default_update(counter, counter + 1)
+        counter = call_counter("noise_counter")
         shape = tuple(input.shape[i] for i in range(input.ndim))
         # Box-Muller from two independent uniform draws
         u1 = uniform(shape, self.seed, 2 * counter, dtype="float64")

@@ -1,14 +1,20 @@
-"""Batch normalisation."""
+"""Normalisation layers: batch normalisation, local response
+normalisation, and standardisation (instance and layer normalisation)."""
 import contextlib
 
 import pytensor.tensor as pt
 
 from .. import init, nonlinearities
+from ..utils import int_types
 from ..default_updates import aliased_clone, attach_default_update
 from .base import Layer
 
-__all__ = ["BatchNormLayer", "batch_norm", "use_fused_batchnorm",
-           "register_fused_batch_norm"]
+__all__ = [
+    "LocalResponseNormalization2DLayer",
+    "BatchNormLayer", "batch_norm", "use_fused_batchnorm",
+    "register_fused_batch_norm",
+    "StandardizationLayer", "instance_norm", "layer_norm",
+]
 
 _FUSED_DEFAULT = [True]
 #: The fused training-mode op, ``fn(input, gamma, beta, epsilon) ->
@@ -102,7 +108,8 @@ class BatchNormLayer(Layer):
         Shift (trainable, not regularizable) and scale (trainable,
         regularizable); None leaves it out.
     mean, inv_std : initializer
-        Running averages (not trainable).
+        Running averages (not trainable, not regularizable, tagged
+        ``batch_norm_stat``).
 
     use_fused_op : bool or None
         Compute the training-mode output with the fused Op where it is
@@ -158,10 +165,13 @@ class BatchNormLayer(Layer):
             beta, shape, "beta", trainable=True, regularizable=False)
         self.gamma = None if gamma is None else self.add_param(
             gamma, shape, "gamma", trainable=True, regularizable=True)
+        # Lasagne tags the statistics so that they can be selected
         self.mean = self.add_param(mean, stat_shape, "mean",
-                                   trainable=False, regularizable=False)
+                                   trainable=False, regularizable=False,
+                                   batch_norm_stat=True)
         self.inv_std = self.add_param(inv_std, stat_shape, "inv_std",
-                                      trainable=False, regularizable=False)
+                                      trainable=False, regularizable=False,
+                                      batch_norm_stat=True)
 
     def batch_statistics(self, input):
         """Mean and inverse standard deviation of a batch.
@@ -327,17 +337,205 @@ def batch_norm(layer, **kwargs):
     >>> type(out).__name__
     'NonlinearityLayer'
     """
-    from .special import NonlinearityLayer
+    bn_name = (kwargs.pop("name", None)
+               or (getattr(layer, "name", None) and layer.name + "_bn"))
+    nonlinearity = _make_linear_without_bias(layer)
+    layer = BatchNormLayer(layer, name=bn_name, **kwargs)
+    return _reapply_nonlinearity(layer, nonlinearity, bn_name)
+
+
+def _make_linear_without_bias(layer):
+    """Take away ``layer``'s nonlinearity and bias (a normalisation makes
+    the bias redundant); return the nonlinearity (None if it had none)."""
     nonlinearity = getattr(layer, "nonlinearity", None)
     if nonlinearity is not None:
         layer.nonlinearity = nonlinearities.identity
     if getattr(layer, "b", None) is not None:
         del layer.params[layer.b]
         layer.b = None
-    bn_name = (kwargs.pop("name", None)
-               or (getattr(layer, "name", None) and layer.name + "_bn"))
-    layer = BatchNormLayer(layer, name=bn_name, **kwargs)
-    if nonlinearity is not None:
-        nonlin_name = bn_name and bn_name + "_nonlin"
-        layer = NonlinearityLayer(layer, nonlinearity, name=nonlin_name)
-    return layer
+    return nonlinearity
+
+
+def _reapply_nonlinearity(layer, nonlinearity, base_name):
+    """Add a NonlinearityLayer named ``<base_name>_nonlin`` on top."""
+    from .special import NonlinearityLayer
+    if nonlinearity is None:
+        return layer
+    return NonlinearityLayer(layer, nonlinearity,
+                             name=base_name and base_name + "_nonlin")
+
+
+class LocalResponseNormalization2DLayer(Layer):
+    """Local response normalisation across channels (Krizhevsky et al.,
+    2012), as Lasagne computes it:
+
+    .. math::
+        b_c = a_c \\left(k + \\alpha \\sum_{c'} a_{c'}^2\\right)^{-\\beta}
+
+    where the sum runs over the ``n`` channels centred on ``c`` (fewer at
+    the edges), and ``alpha`` is not divided by ``n``.
+
+    Parameters
+    ----------
+    incoming : Layer or tuple
+        ``(batch, channels, rows, columns)``.
+    alpha : float
+    k : float
+    beta : float
+    n : int
+        Odd window size.
+
+    Examples
+    --------
+    >>> from indrnn.lasagne.layers import InputLayer
+    >>> LocalResponseNormalization2DLayer(InputLayer((2, 8, 5, 5))).n
+    5
+    """
+
+    def __init__(self, incoming, alpha=1e-4, k=2, beta=0.75, n=5,
+                 **kwargs):
+        super().__init__(incoming, **kwargs)
+        self.alpha = alpha
+        self.k = k
+        self.beta = beta
+        self.n = n
+        if n % 2 == 0:
+            raise NotImplementedError("Only works with odd n")
+
+    def get_output_for(self, input, **kwargs):
+        half = self.n // 2
+        squares = pt.sqr(input)
+        channels = input.shape[1]
+        # zero channels on both sides make every window n wide
+        padded = pt.zeros((input.shape[0], channels + 2 * half,
+                           input.shape[2], input.shape[3]), dtype=input.dtype)
+        padded = pt.set_subtensor(padded[:, half:half + channels], squares)
+        window_sum = sum(padded[:, i:i + channels] for i in range(self.n))
+        return input / (self.k + self.alpha * window_sum) ** self.beta
+
+
+class StandardizationLayer(Layer):
+    """Normalise each example to zero mean and unit variance over ``axes``:
+    ``(x - mean) / sqrt(var + epsilon)``, the same in training and test.
+
+    Parameters
+    ----------
+    incoming : Layer or tuple
+    axes : 'auto', 'spatial', 'features', int or tuple of int
+        'spatial': all axes but the first two; 'features': all but the
+        first; 'auto': the last axis of 2-D input, else 'spatial'.
+    epsilon : float
+        Added to the variance.
+
+    Examples
+    --------
+    >>> from indrnn.lasagne.layers import InputLayer
+    >>> StandardizationLayer(InputLayer((10, 3, 28, 28))).axes
+    (2, 3)
+    >>> StandardizationLayer(InputLayer((10, 20))).axes
+    (1,)
+    """
+
+    def __init__(self, incoming, axes="auto", epsilon=1e-4, **kwargs):
+        super().__init__(incoming, **kwargs)
+        ndim = len(self.input_shape)
+        if axes == "auto":
+            axes = (1,) if ndim == 2 else tuple(range(2, ndim))
+        elif axes == "spatial":
+            axes = tuple(range(2, ndim))
+        elif axes == "features":
+            axes = tuple(range(1, ndim))
+        elif isinstance(axes, int_types):
+            axes = (axes,)
+        self.axes = tuple(axes)
+        self.epsilon = epsilon
+
+    def get_output_for(self, input, **kwargs):
+        mean = input.mean(self.axes, keepdims=True)
+        std = pt.sqrt(input.var(self.axes, keepdims=True) + self.epsilon)
+        return (input - mean) / std
+
+
+def _standardize_then_affine(layer, axes, suffix, learn_scale, learn_bias,
+                             kwargs):
+    """What instance_norm and layer_norm share: remove ``layer``'s bias and
+    nonlinearity, standardise, scale and shift per feature, reapply."""
+    from .special import BiasLayer, ScaleLayer
+    name = (kwargs.pop("name", None)
+            or (getattr(layer, "name", None) and layer.name + suffix))
+    nonlinearity = _make_linear_without_bias(layer)
+    layer = StandardizationLayer(layer, axes=axes, name=name, **kwargs)
+    if learn_scale:
+        layer = ScaleLayer(layer, shared_axes="auto",
+                           name=name and name + "_scale")
+    if learn_bias:
+        layer = BiasLayer(layer, shared_axes="auto",
+                          name=name and name + "_bias")
+    return _reapply_nonlinearity(layer, nonlinearity, name)
+
+
+def instance_norm(layer, learn_scale=True, learn_bias=True, **kwargs):
+    """Insert instance normalisation (Ulyanov et al., 2016) after
+    ``layer``'s linear part: a :class:`StandardizationLayer` over the
+    spatial axes, then (optionally) a :class:`ScaleLayer` and a
+    :class:`BiasLayer`, then the removed nonlinearity.
+
+    Parameters
+    ----------
+    layer : Layer
+        Made linear and bias-free (irreversibly).
+    learn_scale, learn_bias : bool
+        Add the per-channel scale and bias.
+    **kwargs
+        Passed to :class:`StandardizationLayer`; ``name`` defaults to the
+        layer's name + ``'_in'``.
+
+    Returns
+    -------
+    Layer
+        The last layer added.
+
+    Examples
+    --------
+    >>> from indrnn.lasagne.layers import InputLayer, get_all_layers
+    >>> from indrnn.lasagne.layers import ExpressionLayer
+    >>> l1 = InputLayer((10, 3, 28, 28))
+    >>> l2 = instance_norm(ExpressionLayer(l1, lambda x: 2 * x))
+    >>> [l.__class__.__name__ for l in get_all_layers(l2)][2:]
+    ['StandardizationLayer', 'ScaleLayer', 'BiasLayer']
+    """
+    return _standardize_then_affine(layer, "spatial", "_in", learn_scale,
+                                    learn_bias, kwargs)
+
+
+def layer_norm(layer, **kwargs):
+    """Insert layer normalisation (Ba et al., 2016) after ``layer``'s
+    linear part: a :class:`StandardizationLayer` over all axes but the
+    first, a :class:`ScaleLayer`, a :class:`BiasLayer`, then the removed
+    nonlinearity.
+
+    Parameters
+    ----------
+    layer : Layer
+        Made linear and bias-free (irreversibly).
+    **kwargs
+        Passed to :class:`StandardizationLayer`; ``name`` defaults to the
+        layer's name + ``'_ln'``.
+
+    Returns
+    -------
+    Layer
+        The last layer added.
+
+    Examples
+    --------
+    >>> from indrnn.lasagne.layers import InputLayer, DenseLayer
+    >>> from indrnn.lasagne.layers import get_all_layers
+    >>> from indrnn.lasagne.nonlinearities import rectify
+    >>> l1 = InputLayer((10, 28))
+    >>> l2 = layer_norm(DenseLayer(l1, num_units=64, nonlinearity=rectify))
+    >>> [l.__class__.__name__ for l in get_all_layers(l2)][2:]
+    ['StandardizationLayer', 'ScaleLayer', 'BiasLayer', 'NonlinearityLayer']
+    """
+    return _standardize_then_affine(layer, "features", "_ln", True, True,
+                                    kwargs)

@@ -1,5 +1,5 @@
 """Recurrent layers: :class:`CustomRecurrentLayer`, :class:`RecurrentLayer`,
-:class:`LSTMLayer` with :class:`Gate`.
+:class:`LSTMLayer` and :class:`GRULayer` with :class:`Gate`.
 
 Inputs are batch-first ``(batch, time, features...)``; the recurrence runs
 time-first through :func:`pytensor.scan` (or, with ``unroll_scan=True``,
@@ -22,7 +22,9 @@ __all__ = [
     "RecurrentLayer",
     "Gate",
     "LSTMLayer",
+    "GRULayer",
     "run_recurrence",
+    "batch_first_output",
     "repeat_initial_state",
 ]
 
@@ -110,6 +112,38 @@ def run_recurrence(step, sequences, outputs_info, non_sequences,
     if isinstance(out, (list, tuple)) and len(out) == 1:
         return out[0]
     return out
+
+
+def batch_first_output(hid_out, only_return_final, backwards):
+    """Turn the time-first states of a recurrence into a layer's output.
+
+    Parameters
+    ----------
+    hid_out : TensorVariable
+        ``(time, batch, units...)`` in processing order.
+    only_return_final : bool
+        Return the state after the last processed step only.
+    backwards : bool
+        Whether the sequence was processed from its end; the output is
+        then reversed so that it lines up with the input.
+
+    Returns
+    -------
+    TensorVariable
+        ``(batch, units...)`` or ``(batch, time, units...)``.
+
+    Examples
+    --------
+    >>> h = pt.as_tensor(np.arange(6.).reshape(3, 2, 1))
+    >>> batch_first_output(h, False, True).eval()[0, :, 0].tolist()
+    [4.0, 2.0, 0.0]
+    """
+    if only_return_final:
+        return hid_out[-1]
+    hid_out = hid_out.dimshuffle(1, 0, *range(2, hid_out.ndim))
+    if backwards:
+        hid_out = hid_out[:, ::-1]
+    return hid_out
 
 
 def _clip_gradient(x, clipping):
@@ -340,12 +374,8 @@ class CustomRecurrentLayer(MergeLayer):
             hid_init = repeat_initial_state(self.hid_init, num_batch)
         hid_out = self.recurrence(input, mask, hid_init, non_seqs,
                                   self.precompute_input, **kwargs)
-        if self.only_return_final:
-            return hid_out[-1]
-        hid_out = hid_out.dimshuffle(1, 0, *range(2, hid_out.ndim))
-        if self.backwards:
-            hid_out = hid_out[:, ::-1]
-        return hid_out
+        return batch_first_output(hid_out, self.only_return_final,
+                                  self.backwards)
 
 
 class RecurrentLayer(CustomRecurrentLayer):
@@ -448,7 +478,119 @@ class Gate(object):
 _GATES = ("ingate", "forgetgate", "cell", "outgate")
 
 
-class LSTMLayer(MergeLayer):
+def _add_gate_params(layer, gate, name, num_inputs):
+    """Add a gate's ``W_in_to_<name>``, ``W_hid_to_<name>`` and
+    ``b_<name>`` to ``layer`` (in that order, as Lasagne does) and keep its
+    nonlinearity as ``nonlinearity_<name>``."""
+    num_units = layer.num_units
+    setattr(layer, "W_in_to_" + name, layer.add_param(
+        gate.W_in, (num_inputs, num_units), name="W_in_to_" + name))
+    setattr(layer, "W_hid_to_" + name, layer.add_param(
+        gate.W_hid, (num_units, num_units), name="W_hid_to_" + name))
+    setattr(layer, "b_" + name, layer.add_param(
+        gate.b, (num_units,), name="b_" + name, regularizable=False))
+    setattr(layer, "nonlinearity_" + name, gate.nonlinearity)
+
+
+def _stacked_gate_params(layer, names):
+    """The input weights, recurrent weights and biases of the named gates,
+    each concatenated along the units axis (one dot product for all)."""
+    def stack(prefix, axis):
+        return pt.concatenate([getattr(layer, prefix + name)
+                               for name in names], axis=axis)
+    return stack("W_in_to_", 1), stack("W_hid_to_", 1), stack("b_", 0)
+
+
+class _GatedRecurrentLayer(MergeLayer):
+    """What :class:`LSTMLayer` and :class:`GRULayer` share: the options,
+    the optional mask and initial-state inputs, the output shape and the
+    preparation of the input for a time-first recurrence."""
+
+    def __init__(self, incoming, num_units, mask_input, hid_init,
+                 cell_init, backwards, learn_init, gradient_steps,
+                 grad_clipping, unroll_scan, precompute_input,
+                 only_return_final, **kwargs):
+        incomings, idx = _recurrent_incomings(incoming, mask_input,
+                                              hid_init, cell_init)
+        self.mask_incoming_index = idx["mask"]
+        self.hid_init_incoming_index = idx["hid_init"]
+        self.cell_init_incoming_index = idx["cell_init"]
+        super().__init__(incomings, **kwargs)
+        self.learn_init = learn_init
+        self.num_units = num_units
+        self.backwards = backwards
+        self.gradient_steps = gradient_steps
+        self.grad_clipping = grad_clipping
+        self.unroll_scan = unroll_scan
+        self.precompute_input = precompute_input
+        self.only_return_final = only_return_final
+        if unroll_scan and gradient_steps != -1:
+            raise ValueError(
+                "Gradient steps must be -1 when unroll_scan is true.")
+        input_shape = self.input_shapes[0]
+        if unroll_scan and input_shape[1] is None:
+            raise ValueError("Input sequence length cannot be specified as "
+                             "None when unroll_scan is True")
+        #: int: features per time step (trailing input axes flattened)
+        self.num_inputs = int(np.prod(input_shape[2:]))
+
+    def _add_initial_state(self, name, spec):
+        """Keep a Layer as it is; otherwise add a ``(1, num_units)``
+        parameter, trainable only with ``learn_init``."""
+        if isinstance(spec, Layer):
+            setattr(self, name, spec)
+        else:
+            setattr(self, name, self.add_param(
+                spec, (1, self.num_units), name=name,
+                trainable=self.learn_init, regularizable=False))
+
+    def _initial_state(self, name, given, num_batch):
+        """The initial state ``name`` for a batch: the incoming layer's
+        expression ``given``, or the parameter repeated over the batch."""
+        if isinstance(getattr(self, name), Layer):
+            return given
+        return repeat_initial_state(getattr(self, name), num_batch)
+
+    def _split_inputs(self, inputs):
+        """``(input, mask, hid_init, cell_init)`` from the incoming
+        expressions: the input time-first with its features flattened,
+        the optional ones None when absent."""
+        def optional(index):
+            return inputs[index] if index > 0 else None
+        input = inputs[0]
+        if input.ndim > 3:
+            input = input.flatten(3)
+        return (input.dimshuffle(1, 0, 2),
+                optional(self.mask_incoming_index),
+                optional(self.hid_init_incoming_index),
+                optional(self.cell_init_incoming_index))
+
+    def get_output_shape_for(self, input_shapes):
+        input_shape = input_shapes[0]
+        if self.only_return_final:
+            return input_shape[0], self.num_units
+        return input_shape[0], input_shape[1], self.num_units
+
+    def _run(self, step, step_masked, input, mask, initial_states,
+             non_seqs):
+        """Run the recurrence and shape the hidden states as the layer's
+        output; the hidden state is the last of the step's states."""
+        if mask is not None:
+            sequences, step_fun = [input, mask.dimshuffle(1, 0, "x")], \
+                step_masked
+        else:
+            sequences, step_fun = [input], step
+        out = run_recurrence(
+            step_fun, sequences, initial_states, non_seqs,
+            backwards=self.backwards, unroll=self.unroll_scan,
+            n_steps=self.input_shapes[0][1],
+            gradient_steps=self.gradient_steps)
+        hid_out = out[-1] if isinstance(out, (list, tuple)) else out
+        return batch_first_output(hid_out, self.only_return_final,
+                                  self.backwards)
+
+
+class LSTMLayer(_GatedRecurrentLayer):
     """A long short-term memory layer (Lasagne's formulation).
 
     Parameters
@@ -485,80 +627,33 @@ class LSTMLayer(MergeLayer):
                  gradient_steps=-1, grad_clipping=0, unroll_scan=False,
                  precompute_input=True, mask_input=None,
                  only_return_final=False, **kwargs):
-        incomings, idx = _recurrent_incomings(incoming, mask_input,
-                                              hid_init, cell_init)
-        self.mask_incoming_index = idx["mask"]
-        self.hid_init_incoming_index = idx["hid_init"]
-        self.cell_init_incoming_index = idx["cell_init"]
-        super().__init__(incomings, **kwargs)
+        super().__init__(incoming, num_units, mask_input, hid_init,
+                         cell_init, backwards=backwards,
+                         learn_init=learn_init,
+                         gradient_steps=gradient_steps,
+                         grad_clipping=grad_clipping,
+                         unroll_scan=unroll_scan,
+                         precompute_input=precompute_input,
+                         only_return_final=only_return_final, **kwargs)
         self.nonlinearity = (nonlinearities.identity if nonlinearity is None
                              else nonlinearity)
-        self.learn_init = learn_init
-        self.num_units = num_units
-        self.backwards = backwards
         self.peepholes = peepholes
-        self.gradient_steps = gradient_steps
-        self.grad_clipping = grad_clipping
-        self.unroll_scan = unroll_scan
-        self.precompute_input = precompute_input
-        self.only_return_final = only_return_final
-        if unroll_scan and gradient_steps != -1:
-            raise ValueError(
-                "Gradient steps must be -1 when unroll_scan is true.")
-        input_shape = self.input_shapes[0]
-        if unroll_scan and input_shape[1] is None:
-            raise ValueError("Input sequence length cannot be specified as "
-                             "None when unroll_scan is True")
-        num_inputs = int(np.prod(input_shape[2:]))
-
         gates = dict(zip(_GATES, (ingate, forgetgate, cell, outgate)))
         for name in _GATES:
-            gate = gates[name]
-            setattr(self, "W_in_to_" + name, self.add_param(
-                gate.W_in, (num_inputs, num_units), name="W_in_to_" + name))
-            setattr(self, "W_hid_to_" + name, self.add_param(
-                gate.W_hid, (num_units, num_units), name="W_hid_to_" + name))
-            setattr(self, "b_" + name, self.add_param(
-                gate.b, (num_units,), name="b_" + name, regularizable=False))
-            setattr(self, "nonlinearity_" + name, gate.nonlinearity)
+            _add_gate_params(self, gates[name], name, self.num_inputs)
         if self.peepholes:
             for name in ("ingate", "forgetgate", "outgate"):
                 setattr(self, "W_cell_to_" + name, self.add_param(
                     gates[name].W_cell, (num_units,),
                     name="W_cell_to_" + name))
-        for name, spec in (("cell_init", cell_init), ("hid_init", hid_init)):
-            if isinstance(spec, Layer):
-                setattr(self, name, spec)
-            else:
-                setattr(self, name, self.add_param(
-                    spec, (1, num_units), name=name, trainable=learn_init,
-                    regularizable=False))
-
-    def get_output_shape_for(self, input_shapes):
-        input_shape = input_shapes[0]
-        if self.only_return_final:
-            return input_shape[0], self.num_units
-        return input_shape[0], input_shape[1], self.num_units
-
-    def _stacked(self, prefix):
-        parts = [getattr(self, prefix + name) for name in _GATES]
-        return pt.concatenate(parts, axis=0 if prefix == "b_" else 1)
+        self._add_initial_state("cell_init", cell_init)
+        self._add_initial_state("hid_init", hid_init)
 
     def get_output_for(self, inputs, **kwargs):
-        input = inputs[0]
-        mask = (inputs[self.mask_incoming_index]
-                if self.mask_incoming_index > 0 else None)
-        hid_init = (inputs[self.hid_init_incoming_index]
-                    if self.hid_init_incoming_index > 0 else None)
-        cell_init = (inputs[self.cell_init_incoming_index]
-                     if self.cell_init_incoming_index > 0 else None)
-        if input.ndim > 3:
-            input = input.flatten(3)
-        input = input.dimshuffle(1, 0, 2)
+        input, mask, hid_init, cell_init = self._split_inputs(inputs)
         num_batch = input.shape[1]
-        W_in_stacked = self._stacked("W_in_to_")
-        W_hid_stacked = self._stacked("W_hid_to_")
-        b_stacked = self._stacked("b_")
+        W_in_stacked, W_hid_stacked, b_stacked = _stacked_gate_params(
+            self, _GATES)
         if self.precompute_input:
             input = pt.dot(input, W_in_stacked) + b_stacked
         n = self.num_units
@@ -592,29 +687,142 @@ class LSTMLayer(MergeLayer):
             return [pt.switch(mask_n, cell, cell_previous),
                     pt.switch(mask_n, hid, hid_previous)]
 
-        if mask is not None:
-            sequences, step_fun = [input, mask.dimshuffle(1, 0, "x")], \
-                step_masked
-        else:
-            sequences, step_fun = [input], step
-        if not isinstance(self.cell_init, Layer):
-            cell_init = repeat_initial_state(self.cell_init, num_batch)
-        if not isinstance(self.hid_init, Layer):
-            hid_init = repeat_initial_state(self.hid_init, num_batch)
+        cell_init = self._initial_state("cell_init", cell_init, num_batch)
+        hid_init = self._initial_state("hid_init", hid_init, num_batch)
         non_seqs = [W_hid_stacked]
         if self.peepholes:
             non_seqs += [self.W_cell_to_ingate, self.W_cell_to_forgetgate,
                          self.W_cell_to_outgate]
         if not self.precompute_input:
             non_seqs += [W_in_stacked, b_stacked]
-        cell_out, hid_out = run_recurrence(
-            step_fun, sequences, [cell_init, hid_init], non_seqs,
-            backwards=self.backwards, unroll=self.unroll_scan,
-            n_steps=self.input_shapes[0][1],
-            gradient_steps=self.gradient_steps)
-        if self.only_return_final:
-            return hid_out[-1]
-        hid_out = hid_out.dimshuffle(1, 0, 2)
-        if self.backwards:
-            hid_out = hid_out[:, ::-1]
-        return hid_out
+        return self._run(step, step_masked, input, mask,
+                         [cell_init, hid_init], non_seqs)
+
+
+_GRU_GATES = ("resetgate", "updategate", "hidden_update")
+
+
+class GRULayer(_GatedRecurrentLayer):
+    r"""A gated recurrent unit layer (Cho et al., 2014), as Lasagne has it.
+
+    .. math::
+        r_t &= \sigma_r(x_t W_{xr} + h_{t-1} W_{hr} + b_r) \\
+        u_t &= \sigma_u(x_t W_{xu} + h_{t-1} W_{hu} + b_u) \\
+        c_t &= \sigma_c(x_t W_{xc} + r_t \odot (h_{t-1} W_{hc}) + b_c) \\
+        h_t &= (1 - u_t) \odot h_{t-1} + u_t \odot c_t
+
+    The reset gate scales ``h_{t-1} W_{hc}`` (not ``h_{t-1}``), so all
+    three recurrent products are one dot product.
+
+    Parameters
+    ----------
+    incoming : Layer or tuple
+        ``(batch, time, features...)``; trailing axes are flattened.
+    num_units : int
+    resetgate, updategate, hidden_update : Gate
+        ``W_in``, ``W_hid``, ``b`` and ``nonlinearity`` of :math:`r`,
+        :math:`u` and :math:`c` (``W_cell`` is not used).
+    hid_init : initializer, array, expression or Layer
+        Initial state; a Layer gives it per batch, ``(batch, num_units)``.
+    backwards : bool
+        Process the sequence from its end; the output is reversed back so
+        that it lines up with the input.
+    learn_init : bool
+        Whether a ``hid_init`` parameter is trainable.
+    gradient_steps : int
+        Truncated back-propagation length; -1 for full.
+    grad_clipping : float
+        If non-zero, the gradients flowing into the input projection
+        (or the raw input when ``precompute_input`` is False), into
+        ``h_{t-1} W_hid`` and into the candidate's pre-activation are
+        clipped to ``[-grad_clipping, grad_clipping]`` at every step.
+    unroll_scan : bool
+        Unroll the recurrence into a plain graph (needs a known length
+        and ``gradient_steps=-1``).
+    precompute_input : bool
+        Project the whole input sequence before the recurrence.
+    mask_input : Layer, optional
+        ``(batch, time)`` mask; where 0, the previous state is carried.
+    only_return_final : bool
+        Return only the last state ``(batch, num_units)``.
+
+    Notes
+    -----
+    Parameters are created in Lasagne's order, which legacy parameter
+    files follow: ``W_in_to_updategate``, ``W_hid_to_updategate``,
+    ``b_updategate``, the same for ``resetgate`` and ``hidden_update``,
+    then ``hid_init``.
+
+    Examples
+    --------
+    >>> l = GRULayer(InputLayer((2, 5, 3)), 4)
+    >>> l.output_shape
+    (2, 5, 4)
+    >>> [p.name for p in l.get_params()][:3]
+    ['W_in_to_updategate', 'W_hid_to_updategate', 'b_updategate']
+    """
+
+    def __init__(self, incoming, num_units,
+                 resetgate=Gate(W_cell=None),
+                 updategate=Gate(W_cell=None),
+                 hidden_update=Gate(W_cell=None,
+                                    nonlinearity=nonlinearities.tanh),
+                 hid_init=init.Constant(0.), backwards=False,
+                 learn_init=False, gradient_steps=-1, grad_clipping=0,
+                 unroll_scan=False, precompute_input=True, mask_input=None,
+                 only_return_final=False, **kwargs):
+        super().__init__(incoming, num_units, mask_input, hid_init, None,
+                         backwards=backwards, learn_init=learn_init,
+                         gradient_steps=gradient_steps,
+                         grad_clipping=grad_clipping,
+                         unroll_scan=unroll_scan,
+                         precompute_input=precompute_input,
+                         only_return_final=only_return_final, **kwargs)
+        # Lasagne adds the update gate first: the order of legacy files
+        for name, gate in (("updategate", updategate),
+                           ("resetgate", resetgate),
+                           ("hidden_update", hidden_update)):
+            _add_gate_params(self, gate, name, self.num_inputs)
+        # Lasagne's attribute name for the candidate's nonlinearity
+        self.nonlinearity_hid = self.nonlinearity_hidden_update
+        self._add_initial_state("hid_init", hid_init)
+
+    def get_output_for(self, inputs, **kwargs):
+        input, mask, hid_init, _ = self._split_inputs(inputs)
+        num_batch = input.shape[1]
+        W_in_stacked, W_hid_stacked, b_stacked = _stacked_gate_params(
+            self, _GRU_GATES)
+        if self.precompute_input:
+            input = pt.dot(input, W_in_stacked) + b_stacked
+        n = self.num_units
+        clip = self.grad_clipping
+
+        def gate_slice(x, k):
+            return x[:, k * n:(k + 1) * n]
+
+        def step(input_n, hid_previous, W_hid, *in_params):
+            hid_input = pt.dot(hid_previous, W_hid)
+            input_n = _clip_gradient(input_n, clip)
+            hid_input = _clip_gradient(hid_input, clip)
+            if not self.precompute_input:
+                W_in, b = in_params
+                input_n = pt.dot(input_n, W_in) + b
+            resetgate = self.nonlinearity_resetgate(
+                gate_slice(input_n, 0) + gate_slice(hid_input, 0))
+            updategate = self.nonlinearity_updategate(
+                gate_slice(input_n, 1) + gate_slice(hid_input, 1))
+            candidate = (gate_slice(input_n, 2)
+                         + resetgate * gate_slice(hid_input, 2))
+            candidate = self.nonlinearity_hid(_clip_gradient(candidate, clip))
+            return (1 - updategate) * hid_previous + updategate * candidate
+
+        def step_masked(input_n, mask_n, hid_previous, *params):
+            hid = step(input_n, hid_previous, *params)
+            return pt.switch(mask_n, hid, hid_previous)
+
+        hid_init = self._initial_state("hid_init", hid_init, num_batch)
+        non_seqs = [W_hid_stacked]
+        if not self.precompute_input:
+            non_seqs += [W_in_stacked, b_stacked]
+        return self._run(step, step_masked, input, mask, [hid_init],
+                         non_seqs)

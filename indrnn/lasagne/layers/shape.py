@@ -1,13 +1,16 @@
 """Layers that change the shape of their input without computing."""
 import numpy as np
+import pytensor.tensor as pt
 from pytensor.graph.basic import Variable
 
+from ..utils import int_types
 from .base import Layer
 
 __all__ = [
     "ReshapeLayer", "reshape",
     "DimshuffleLayer", "dimshuffle",
     "FlattenLayer", "flatten",
+    "PadLayer", "pad",
     "SliceLayer",
 ]
 
@@ -36,11 +39,12 @@ class ReshapeLayer(Layer):
         super().__init__(incoming, **kwargs)
         shape = tuple(shape)
         for s in shape:
-            if isinstance(s, int):
+            if isinstance(s, int_types):
                 if s == 0 or s < -1:
                     raise ValueError("`shape` integers must be positive or -1")
             elif isinstance(s, list):
-                if len(s) != 1 or not isinstance(s[0], int) or s[0] < 0:
+                if len(s) != 1 or not isinstance(s[0], int_types) \
+                        or s[0] < 0:
                     raise ValueError("`shape` input references must be "
                                      "single-element lists of int >= 0")
             elif isinstance(s, Variable):
@@ -50,7 +54,7 @@ class ReshapeLayer(Layer):
                                      "had %i dimensions" % s.ndim)
             else:
                 raise ValueError("`shape` must be a tuple of int and/or [int]")
-        if sum(s == -1 for s in shape if isinstance(s, int)) > 1:
+        if sum(s == -1 for s in shape if isinstance(s, int_types)) > 1:
             raise ValueError("`shape` cannot contain multiple -1")
         self.shape = shape
         # trigger the shape check now, so a bad shape fails at build time
@@ -202,6 +206,71 @@ class FlattenLayer(Layer):
 
 
 flatten = FlattenLayer  # Lasagne's shortcut
+
+
+def _pad_widths(width, ndim, batch_ndim):
+    """``(before, after)`` for each axis from ``batch_ndim`` on."""
+    if isinstance(width, int_types):
+        width = [width] * (ndim - batch_ndim)
+    pairs = []
+    for w in width:
+        try:
+            before, after = w
+        except TypeError:
+            before = after = w
+        pairs.append((before, after))
+    return pairs
+
+
+class PadLayer(Layer):
+    """Pad the trailing axes with a constant.
+
+    Parameters
+    ----------
+    incoming : Layer or tuple
+    width : int, iterable of int, or iterable of pairs
+        Padding on both sides of every padded axis, per axis, or
+        ``(before, after)`` per axis (axes from ``batch_ndim`` on).
+    val : float
+        The value to pad with.
+    batch_ndim : int
+        Leading axes left alone.
+
+    Examples
+    --------
+    >>> from indrnn.lasagne.layers import InputLayer
+    >>> PadLayer(InputLayer((2, 3, 4, 5)), width=[1, (0, 2)]).output_shape
+    (2, 3, 6, 7)
+    """
+
+    def __init__(self, incoming, width, val=0, batch_ndim=2, **kwargs):
+        super().__init__(incoming, **kwargs)
+        self.width = width
+        self.val = val
+        self.batch_ndim = batch_ndim
+
+    def get_output_shape_for(self, input_shape):
+        output_shape = list(input_shape)
+        pairs = _pad_widths(self.width, len(input_shape), self.batch_ndim)
+        for k, (before, after) in enumerate(pairs):
+            axis = k + self.batch_ndim
+            if output_shape[axis] is not None:
+                output_shape[axis] += before + after
+        return tuple(output_shape)
+
+    def get_output_for(self, input, **kwargs):
+        shape = [input.shape[i] for i in range(input.ndim)]
+        inside = [slice(None)] * input.ndim
+        pairs = _pad_widths(self.width, input.ndim, self.batch_ndim)
+        for k, (before, after) in enumerate(pairs):
+            axis = k + self.batch_ndim
+            inside[axis] = slice(before, before + shape[axis])
+            shape[axis] = shape[axis] + before + after
+        out = pt.full(shape, pt.cast(self.val, input.dtype))
+        return pt.set_subtensor(out[tuple(inside)], input)
+
+
+pad = PadLayer  # Lasagne's shortcut
 
 
 class SliceLayer(Layer):

@@ -84,3 +84,39 @@ def test_bad_configurations():
         DenseLayer(InputLayer((None, None)), 2)
     with pytest.raises(ValueError):
         DenseLayer(InputLayer((None, 3)), 2, W=np.zeros((2, 3)))
+
+
+def test_negative_num_leading_axes_is_kept_as_given():
+    # Lasagne keeps the count as given and names it so in its errors
+    l = DenseLayer(InputLayer((2, 3, 4)), 5, num_leading_axes=-1)
+    assert l.num_leading_axes == -1
+    assert l.output_shape == (2, 3, 5)
+    with pytest.raises(ValueError, match=r"Got \(2, 3, None\) for "
+                                         r"num_leading_axes=-2\."):
+        DenseLayer(InputLayer((2, 3, None)), 5, num_leading_axes=-2)
+
+
+def test_nin_layer_against_numpy():
+    from indrnn.lasagne.layers import NINLayer
+    rng = np.random.RandomState(0)
+    l_in = InputLayer((None, 3, 4, 2))
+    W = floatX(rng.randn(3, 5))
+    tied = NINLayer(l_in, 5, W=W, b=floatX(rng.randn(5)),
+                    nonlinearity=None)
+    untied = NINLayer(l_in, 5, W=W, untie_biases=True,
+                      b=floatX(rng.randn(5, 4, 2)))
+    no_bias = NINLayer(l_in, 5, b=None)
+    assert tied.output_shape == (None, 5, 4, 2)
+    assert untied.b.get_value().shape == (5, 4, 2)
+    assert [p.name for p in no_bias.get_params()] == ["W"]
+    assert tied.get_params(regularizable=True) == [tied.W]
+    x = rng.randn(2, 3, 4, 2)
+    f = pytensor.function([l_in.input_var], get_output([tied, untied]),
+                          mode=MODE)
+    got_tied, got_untied = f(floatX(x))
+    linear = np.einsum("bchw,cu->buhw", x, W)
+    np.testing.assert_allclose(
+        got_tied, linear + tied.b.get_value()[None, :, None, None], **TOL)
+    np.testing.assert_allclose(
+        got_untied, np.maximum(linear + untied.b.get_value()[None], 0),
+        **TOL)

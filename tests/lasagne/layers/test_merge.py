@@ -76,9 +76,55 @@ def test_elemwise_merge_function(data):
                            pt.mul).output_shape
 
 
-def test_cropping_not_supported():
-    ins = [InputLayer((2, 3)), InputLayer((2, 3))]
-    with pytest.raises(NotImplementedError):
-        ConcatLayer(ins, cropping=[None, "center"])
-    with pytest.raises(NotImplementedError):
-        ElemwiseSumLayer(ins, cropping=[None, "center"])
+def test_autocrop_documentation_example():
+    from indrnn.lasagne.layers import autocrop, autocrop_array_shapes
+    rng = np.random.RandomState(0)
+    a, b, c = (rng.random_sample(s) for s in
+               ((1, 2, 3, 4), (5, 4, 4, 2), (7, 1, 8, 9)))
+    cropping = [None, "lower", "center", "upper"]
+    xa, xb, xc = pytensor.function([], autocrop(
+        [pt.as_tensor(a), pt.as_tensor(b), pt.as_tensor(c)], cropping),
+        mode="FAST_COMPILE")()
+    np.testing.assert_array_equal(xa, a[:, :1, :3, -2:])
+    np.testing.assert_array_equal(xb, b[:, :1, :3, -2:])
+    np.testing.assert_array_equal(xc, c[:, :1, 2:5, -2:])
+    assert autocrop_array_shapes([a.shape, b.shape, c.shape], cropping) == [
+        (1, 1, 3, 2), (5, 1, 3, 2), (7, 1, 3, 2)]
+    # short cropping lists are padded with None; unknown sizes stay unknown
+    assert autocrop_array_shapes([(2, None), (3, 4)], ["lower", "upper"]) \
+        == [(2, None), (2, None)]
+    with pytest.raises(ValueError, match="Unknown crop mode"):
+        autocrop_array_shapes([(2,), (3,)], ["middle"])
+    with pytest.raises(ValueError, match="same dimensionality"):
+        autocrop([pt.matrix(), pt.vector()], ["lower"])
+
+
+def test_cropping_in_concat_and_elemwise_sum():
+    l_a, l_b = InputLayer((2, 3, 5)), InputLayer((2, 4, 3))
+    # the concatenation axis (1) is never cropped
+    concat = ConcatLayer([l_a, l_b], axis=1, cropping=[None, "lower",
+                                                       "center"])
+    total = ElemwiseSumLayer([l_a, l_b], coeffs=[1, -1],
+                             cropping=[None, "upper", "center"])
+    assert concat.cropping == [None, None, "center"]
+    assert concat.output_shape == (2, 7, 3)
+    assert total.output_shape == (2, 3, 3)
+    rng = np.random.RandomState(1)
+    a, b = rng.randn(2, 3, 5), rng.randn(2, 4, 3)
+    f = pytensor.function([l_a.input_var, l_b.input_var],
+                          get_output([concat, total]), mode="FAST_COMPILE")
+    c, t = f(floatX(a), floatX(b))
+    np.testing.assert_allclose(c, np.concatenate([a[:, :, 1:4], b], axis=1),
+                               rtol=1e-6)
+    np.testing.assert_allclose(t, a[:, :, 1:4] - b[:, 1:, :], rtol=1e-6,
+                               atol=1e-6)
+
+
+def test_merge_layer_refuses_a_symbolic_output_shape():
+    from indrnn.lasagne.layers import MergeLayer
+
+    class Symbolic(MergeLayer):
+        def get_output_shape_for(self, input_shapes):
+            return (pt.iscalar("n"), 3)
+    with pytest.raises(ValueError, match="symbolic output shape"):
+        Symbolic([InputLayer((2, 3))]).output_shape

@@ -249,3 +249,17 @@ def test_gaussian_noise():
     assert abs(np.mean(np.abs(n1) < sigma) - 0.6827) < 0.03
     # fresh noise on every call
     assert abs(np.corrcoef(n1.ravel(), n2.ravel())[0, 1]) < 5 / np.sqrt(n)
+
+
+def test_dropout_locations_drops_all_channels_of_a_position(restore_rng):
+    from indrnn.lasagne.layers import dropout_locations
+    lrandom.set_rng(np.random.RandomState(3))
+    l_in = InputLayer((4, 3, 5, 6))
+    layer = dropout_locations(l_in, p=0.5)
+    assert isinstance(layer, DropoutLayer) and layer.shared_axes == (1,)
+    assert layer.p == 0.5
+    f = pytensor.function([l_in.input_var], get_output(layer), mode=MODE)
+    kept = f(floatX(np.ones((4, 3, 5, 6)))) != 0
+    # the same mask in every channel, and some positions dropped
+    assert (kept == kept[:, :1]).all()
+    assert 0.3 < kept.mean() < 0.7

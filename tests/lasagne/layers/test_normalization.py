@@ -239,3 +239,111 @@ def test_fused_path_only_where_exact():
         assert not uses_fused(BatchNormLayer(l_in, axes=(0, 1)))
     assert uses_fused(BatchNormLayer(l_in, axes=(0, 1), beta=None,
                                      gamma=None))
+
+
+# ---- tags, LRN, standardization, instance and layer norm ------------------
+
+def test_batch_norm_statistics_are_tagged():
+    bn = BatchNormLayer(InputLayer(SHAPE))
+    stats = bn.get_params(batch_norm_stat=True)
+    assert stats == [bn.mean, bn.inv_std]
+    assert bn.get_params(batch_norm_stat=False) == [bn.beta, bn.gamma]
+
+
+def np_lrn(x, alpha, k, beta, n):
+    out = np.empty_like(x)
+    for c in range(x.shape[1]):
+        lo, hi = max(0, c - n // 2), min(x.shape[1], c + n // 2 + 1)
+        out[:, c] = x[:, c] / (k + alpha * (x[:, lo:hi] ** 2).sum(1)) ** beta
+    return out
+
+
+def np_standardize(x, axes, eps=1e-4):
+    return ((x - x.mean(axis=axes, keepdims=True))
+            / np.sqrt(x.var(axis=axes, keepdims=True) + eps))
+
+
+@pytest.fixture(scope="module")
+def normalized():
+    from indrnn.lasagne.layers import (LocalResponseNormalization2DLayer,
+                                       StandardizationLayer, instance_norm,
+                                       layer_norm)
+    rng = np.random.RandomState(3)
+    l_img = InputLayer((2, 6, 3, 2))
+    l_vec = InputLayer((4, 5))
+    layers = dict(
+        lrn=LocalResponseNormalization2DLayer(l_img, alpha=0.3, k=1.5,
+                                              beta=0.6, n=3),
+        lrn_default=LocalResponseNormalization2DLayer(l_img),
+        spatial=StandardizationLayer(l_img),
+        features=StandardizationLayer(l_img, axes="features"),
+        auto_2d=StandardizationLayer(l_vec, epsilon=0.5),
+        instance=instance_norm(DenseLayer(l_img, 4, num_leading_axes=-1,
+                                          name="d")),
+        layer=layer_norm(DenseLayer(l_vec, 3, name="e",
+                                    nonlinearity=nonlinearities.tanh)),
+    )
+    keys = sorted(layers)
+    f = pytensor.function([l_img.input_var, l_vec.input_var],
+                          get_output([layers[k] for k in keys]), mode=MODE)
+    x_img, x_vec = floatX(rng.randn(2, 6, 3, 2)), floatX(rng.randn(4, 5))
+    return dict(layers=layers, outs=dict(zip(keys, f(x_img, x_vec))),
+                x_img=x_img.astype("float64"), x_vec=x_vec.astype("float64"))
+
+
+def test_local_response_normalization_against_numpy(normalized):
+    from indrnn.lasagne.layers import LocalResponseNormalization2DLayer
+    x = normalized["x_img"]
+    np.testing.assert_allclose(normalized["outs"]["lrn"],
+                               np_lrn(x, 0.3, 1.5, 0.6, 3), **TOL)
+    np.testing.assert_allclose(normalized["outs"]["lrn_default"],
+                               np_lrn(x, 1e-4, 2, 0.75, 5), **TOL)
+    with pytest.raises(NotImplementedError, match="odd n"):
+        LocalResponseNormalization2DLayer(InputLayer((2, 6, 3, 2)), n=4)
+
+
+def test_standardization_layer_axes_and_values(normalized):
+    layers, outs = normalized["layers"], normalized["outs"]
+    assert layers["spatial"].axes == (2, 3)
+    assert layers["features"].axes == (1, 2, 3)
+    assert layers["auto_2d"].axes == (1,)
+    np.testing.assert_allclose(outs["spatial"],
+                               np_standardize(normalized["x_img"], (2, 3)),
+                               **TOL)
+    np.testing.assert_allclose(outs["features"],
+                               np_standardize(normalized["x_img"],
+                                              (1, 2, 3)), **TOL)
+    np.testing.assert_allclose(outs["auto_2d"],
+                               np_standardize(normalized["x_vec"], (1,),
+                                              eps=0.5), **TOL)
+
+
+def test_instance_and_layer_norm_structure_and_values(normalized):
+    from indrnn.lasagne.layers import get_all_layers
+    instance, layer = normalized["layers"]["instance"], \
+        normalized["layers"]["layer"]
+    assert [type(l).__name__ for l in get_all_layers(instance)][1:] == [
+        "DenseLayer", "StandardizationLayer", "ScaleLayer", "BiasLayer",
+        "NonlinearityLayer"]
+    assert [l.name for l in get_all_layers(layer)][1:] == [
+        "e", "e_ln", "e_ln_scale", "e_ln_bias", "e_ln_nonlin"]
+    assert get_all_layers(instance)[2].name == "d_in"
+    dense = get_all_layers(layer)[1]
+    assert dense.b is None and dense.nonlinearity is nonlinearities.identity
+    # gains start at 1 and biases at 0: the output is the standardised
+    # linear part through the removed nonlinearity
+    x, W = normalized["x_vec"], dense.W.get_value()
+    np.testing.assert_allclose(normalized["outs"]["layer"],
+                               np.tanh(np_standardize(x.dot(W), (1,))),
+                               **TOL)
+    d = get_all_layers(instance)[1]
+    linear = normalized["x_img"].dot(d.W.get_value())
+    np.testing.assert_allclose(normalized["outs"]["instance"],
+                               np.maximum(np_standardize(linear, (2, 3)), 0),
+                               **TOL)
+    from indrnn.lasagne.layers import instance_norm
+    bare = instance_norm(DenseLayer(InputLayer((2, 3, 4)), 4,
+                                    num_leading_axes=-1),
+                         learn_scale=False, learn_bias=False)
+    assert [type(l).__name__ for l in get_all_layers(bare)][2:] == [
+        "StandardizationLayer", "NonlinearityLayer"]

@@ -141,3 +141,33 @@ def test_slice_unknown_axis_size():
     assert SliceLayer(l_in, slice(0, 2), axis=0).output_shape == (None, 3, 4)
     assert SliceLayer(l_in, -1, axis=0).output_shape == (3, 4)
     assert SliceLayer(l_in, slice(1, 3), axis=1).output_shape == (None, 2, 4)
+
+
+def test_pad_layer_against_numpy():
+    from indrnn.lasagne.layers import PadLayer, pad
+    assert pad is PadLayer
+    l_in = InputLayer((2, None, 4))
+    both = PadLayer(l_in, width=1, val=-1)          # every axis from 2 on
+    pairs = PadLayer(l_in, width=[(1, 0), (0, 2)], batch_ndim=1)
+    assert both.output_shape == (2, None, 6)
+    assert pairs.output_shape == (2, None, 6)
+    f = pytensor.function([l_in.input_var], get_output([both, pairs]),
+                          mode=MODE)
+    got_both, got_pairs = f(X)
+    np.testing.assert_array_equal(
+        got_both, np.pad(X, [(0, 0), (0, 0), (1, 1)], constant_values=-1))
+    np.testing.assert_array_equal(got_pairs,
+                                  np.pad(X, [(0, 0), (1, 0), (0, 2)]))
+
+
+def test_reshape_with_symbolic_entries():
+    x_len = pt.iscalar("n")
+    l_in = InputLayer((2, 3, 4))
+    l = ReshapeLayer(l_in, ([0], x_len, -1))
+    assert l.output_shape == (2, None, None)
+    np.testing.assert_array_equal(_run(l, l_in, extra=[(x_len, 6)]),
+                                  X.reshape(2, 6, 2))
+    l_np = ReshapeLayer(l_in, (np.int64(6), -1))     # numpy ints count
+    assert l_np.output_shape == (6, 4)
+    with pytest.raises(ValueError, match="must be a scalar"):
+        ReshapeLayer(l_in, (pt.ivector(), -1))
