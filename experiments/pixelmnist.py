@@ -446,24 +446,9 @@ def build_deep_network(args, seq_len=SEQ_LEN, feature_size=FEATURE_SIZE):
     g = network_globals(args, seq_len, feature_size)
     l_in = InputLayer((g.batch_size, seq_len, feature_size))
     l = DimshuffleLayer(l_in, (1, 0, 2))
-    common = dict(num_classes=g.outputclass, bn_location=args.bn_location,
-                  bn='sequence', dropout=args.dropout, U_bound=g.U_bound,
-                  u_lastlayer_ini=args.u_lastlayer_ini,
-                  grad_clipping=args.gradclipvalue, last_step_only=True)
-    if args.net == 'residual':
-        net = deep.build_residual_indrnn(
-            l, hidden_units=g.hidden_units, num_blocks=args.num_blocks,
-            **common)
-    elif args.net == 'dense':
-        net = deep.build_dense_indrnn(
-            l, growth_rate=args.growth_rate, block_config=args.block_config,
-            num_first=args.num_first, bn_size=args.bn_size,
-            dropout_sec=args.dropout_sec, dropout_trans=args.dropout_trans,
-            dropout_first=args.dropout_first,
-            add_last_layer=args.add_last_layer, **common)
-    else:
-        raise ValueError("unknown --net %r (expected one of %r)"
-                         % (args.net, NETS))
+    net = deep.build_from_options(
+        args, l, g.outputclass, bn='sequence', U_bound=g.U_bound,
+        grad_clipping=args.gradclipvalue, last_step_only=True)
     net['input'], net['time_first'] = l_in, l
     return net
 

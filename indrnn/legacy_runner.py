@@ -285,10 +285,7 @@ UNPORTED_LAYERS = (
     "Pool2DLayer", "Pool3DLayer", "MaxPool1DLayer", "MaxPool2DLayer",
     "MaxPool3DLayer", "GlobalPoolLayer", "FeaturePoolLayer",
     "FeatureWTALayer", "SpatialPyramidPoolingLayer", "Upscale1DLayer",
-    "Upscale2DLayer", "Upscale3DLayer", "GRULayer",
-    "LocalResponseNormalization2DLayer", "TransformerLayer",
-    "TPSTransformerLayer", "ParametricRectifierLayer",
-    "RandomizedRectifierLayer",
+    "Upscale2DLayer", "Upscale3DLayer",
 )
 
 
