@@ -14,7 +14,8 @@ modes
     ``"INDRNN"``), the switch, :func:`project_mode` (the default mode gets
     the project's linker; ``mode="NUMBA"`` stays PyTensor's),
     :func:`c_linker_mode` and :func:`compile_function`, which
-    ``indrnn.training.compile_train_fn`` / ``compile_test_fn`` call.
+    ``indrnn.training.compile_train_fn`` / ``compile_test_fn`` call, and
+    :func:`input_specs`.
 linker
     :class:`~indrnn.compile.linker.NumbaNodeLinker`: runs the rewritten
     graph from generated Python, compiling only the nodes that compute;
@@ -76,6 +77,8 @@ linker
 modes
     * ``Mode.provided_optimizer`` (the rewrites of the configured mode,
       given to the project's linker) and ``pytensor.compile.mode.NUMBA``.
+    * ``Function.maker.inputs`` (:func:`input_specs`, which
+      ``indrnn.checkpoint`` reads the updated shared variables from).
     * ``pytensor.link.c.basic.CLinker``, ``OpWiseCLinker``,
       ``pytensor.link.vm.VMLinker.c_thunks`` and the rewrite name
       ``local_dot22_to_dot22scalar`` (:func:`c_linker_mode`).
@@ -103,9 +106,9 @@ PyTensor's own backends use; they are not part of this layer. No module of
 ``indrnn`` outside this folder uses the names above.
 """
 from .modes import (LINKER_NAME, MODE_NAME, LinkerFallbackWarning,  # noqa
-                    c_linker_mode, compile_function, project_linker_enabled,
-                    project_mode, use_project_linker)
+                    c_linker_mode, compile_function, input_specs,
+                    project_linker_enabled, project_mode, use_project_linker)
 
 __all__ = ["LINKER_NAME", "MODE_NAME", "LinkerFallbackWarning",
-           "c_linker_mode", "compile_function", "project_linker_enabled",
-           "project_mode", "use_project_linker"]
+           "c_linker_mode", "compile_function", "input_specs",
+           "project_linker_enabled", "project_mode", "use_project_linker"]

@@ -44,8 +44,8 @@ else:
     _LINKER_IMPORT_ERROR = None
 
 __all__ = ["LINKER_NAME", "MODE_NAME", "LinkerFallbackWarning",
-           "c_linker_mode", "compile_function", "project_linker_enabled",
-           "project_mode", "use_project_linker"]
+           "c_linker_mode", "compile_function", "input_specs",
+           "project_linker_enabled", "project_mode", "use_project_linker"]
 
 #: The name the project's linker is registered under.
 LINKER_NAME = "indrnn_numba"
@@ -277,3 +277,31 @@ def compile_function(inputs, outputs, updates=None, mode=None, cache=True):
         from .cache import cached_function
         return cached_function(inputs, outputs, updates=updates, mode=mode)
     return pytensor.function(inputs, outputs, updates=updates, mode=mode)
+
+
+def input_specs(function):
+    """The input specifications of a compiled function, shared ones too.
+
+    Parameters
+    ----------
+    function : pytensor.compile.function.types.Function
+
+    Returns
+    -------
+    list of pytensor.compile.io.In
+        ``Function.maker.inputs``: the explicit inputs, then the shared
+        variables, each with ``variable`` and ``update`` (None if the
+        function does not update it).
+
+    Examples
+    --------
+    >>> import numpy as np, pytensor, pytensor.tensor as pt
+    >>> w = pytensor.shared(np.ones(2), name="w")
+    >>> x = pt.vector("x", dtype="float64")
+    >>> f = pytensor.function([x], x, updates=[(w, 2 * w)],
+    ...                       mode="FAST_COMPILE")
+    >>> [(spec.variable.name, spec.update is not None)
+    ...  for spec in input_specs(f)]
+    [('x', False), ('w', True)]
+    """
+    return list(function.maker.inputs)
