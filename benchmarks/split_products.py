@@ -1,6 +1,6 @@
 """Whether the row-split products of the node linker are bit-identical here.
 
-:mod:`indrnn.link.numba.dot` splits a large matrix product by rows over
+:mod:`indrnn.compile.dot` splits a large matrix product by rows over
 threads. Each block is computed by the same BLAS routine over the same
 inner dimension, but OpenBLAS may pick another kernel for another number
 of rows, so the split is only promised to equal the unsplit product to
@@ -25,7 +25,7 @@ import indrnn  # noqa: F401  (thread defaults before numpy loads BLAS)
 import numpy as np
 import pytensor.tensor as pt
 
-from indrnn.link.numba.dot import dot_function
+from indrnn.compile.dot import dot_function
 
 # (rows, inner, cols): seq-MNIST's input projection and input gradient
 # (T * B = 784 * 32 rows, 128 units), the adding problem's (1000 * 32 rows),

@@ -18,11 +18,11 @@ Sections (``--sections``, all by default):
     Times, interleaved over several rounds, the training step of the
     fused path (the default) and of the scan path
     (:func:`indrnn.indrnn.use_fused_recurrence` ``(False)`` while
-    building) in each mode (``numba``: PyTensor's default mode, linked
-    by :mod:`indrnn.link.numba.linker`; ``cvm``: C; ``jax``:
-    ``mode="JAX"``, PyTensor's GPU route, on whatever device JAX has: the
-    CPU unless a CUDA jaxlib is installed; each call waits for JAX's
-    result), and the floor: ``proj``, the training step of the same
+    building) in each mode (``numba``: PyTensor's default mode, which
+    ``compile_train_fn`` links with :mod:`indrnn.compile.linker`; ``cvm``:
+    C; ``jax``: ``mode="JAX"``, PyTensor's GPU route, on whatever device
+    JAX has: the CPU unless a CUDA jaxlib is installed; each call waits for
+    JAX's result), and the floor: ``proj``, the training step of the same
     network with the recurrent layers taken out (same Dense projections,
     BatchNorm, loss, Adam), plus ``kernel``, the fused recurrence Ops
     alone (forward and gradient, one layer's shape) times the number of
@@ -44,7 +44,9 @@ Sections (``--sections``, all by default):
     --net residual --num_blocks 10``, 21 recurrent layers), and with
     ``--compile-variants baseline now`` also the compile as it was before
     issue 3's compile work (PyTensor's own Numba linker instead of
-    :mod:`indrnn.link.numba.linker`, no :mod:`indrnn.compile_cache`).
+    :mod:`indrnn.compile.linker`, through the public switch
+    ``indrnn.compile.use_project_linker(False)``; no
+    :mod:`indrnn.compile.cache`).
 ``memory``
     Peak memory of the adding network's training step at several T
     (1000, 2500, 5000 by default), one process per (path, mode, T) on the
@@ -135,8 +137,11 @@ COMPILE_ONLY_CONFIGS = ("residual",)
 #: linker, no cache of rewritten functions).
 COMPILE_VARIANTS = ("baseline", "now")
 #: ``--modes`` choices; ``py`` (the Python linker with few rewrites) is
-#: for smoke runs only: it compiles nothing.
-MODES = {"numba": "NUMBA", "cvm": "CVM", "jax": "JAX", "py": "FAST_COMPILE"}
+#: for smoke runs only: it compiles nothing. ``numba`` is the default mode
+#: (None): ``compile_train_fn`` links it with the project's linker, as the
+#: experiments run; ``pytensor.function`` with PyTensor's (an explicit
+#: ``"NUMBA"`` would be PyTensor's in both).
+MODES = {"numba": None, "cvm": "CVM", "jax": "JAX", "py": "FAST_COMPILE"}
 #: ``jax`` when JAX is installed (the ``jax`` extra), so that a
 #: regression of the GPU route shows in the default run too.
 DEFAULT_MODES = ("numba", "cvm") + (
@@ -294,8 +299,8 @@ def compile_step(config, path, mode, sizes, seed=0, profile=False):
     ----------
     config, path, sizes, seed
         See :func:`build_graph`.
-    mode : str
-        PyTensor mode, ``"NUMBA"`` or ``"CVM"``.
+    mode : str or None
+        PyTensor mode: a value of :data:`MODES`.
     profile : bool
         Compile with ``profile=True`` (per-Op timings in CVM mode).
 
@@ -671,9 +676,9 @@ def child_step(opts):
     from indrnn.training import compile_train_fn
     if opts.child_baseline:
         # as before issue 3's compile work: PyTensor's own Numba linker
-        # (numba_mode is looked up at every compile) and no cache below
-        import indrnn.link.numba.linker as numba_linker
-        numba_linker.numba_mode = lambda mode: mode
+        # and no cache below
+        from indrnn.compile import use_project_linker
+        use_project_linker(False)
     graph = build_graph(config, path, sizes)
     t1 = time.perf_counter()
     fn = compile_train_fn(graph["inputs"], graph["loss"], graph["params"],
@@ -1016,7 +1021,8 @@ def child_threads(opts):
     functions = {"kernel": kernel, "matmul": matmul,
                  "matmul+kernel": kernel_after_matmul}
     if opts.child_threads_step:
-        step, _, _ = compile_step(opts.child_threads_step, "fused", "NUMBA",
+        step, _, _ = compile_step(opts.child_threads_step, "fused",
+                                  MODES["numba"],
                                   sizes)
         step()
         functions["step"] = step
@@ -1135,7 +1141,8 @@ def section_profile(opts, sizes_of):
                     f.write(text)
                 print("(full profile written to %s)" % path)
         if "numba" in opts.profile_modes:
-            step, fn, graph = compile_step(config, "fused", "NUMBA", sizes)
+            step, fn, graph = compile_step(config, "fused", MODES["numba"],
+                                           sizes)
             step()
             whole = float(np.median(interleaved({"step": step},
                                                 3)["step"]))

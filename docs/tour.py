@@ -119,7 +119,7 @@ for n, u_n in enumerate(u.get_value()):
           % (n, u_n, T - 1, u_n ** (T - 1)))
 
 # --- block 14
-from indrnn.link.numba.linker import graph_source
+from indrnn.compile.linker import graph_source
 from indrnn.training import compile_test_fn
 
 test_fn = compile_test_fn([x], [h[-1].sum()])

@@ -26,7 +26,7 @@ COMMANDS = {
                     'convert NTU .skeleton files to arrays'),
     'ntu-synthetic': ('indrnn.data.ntu_synthetic',
                       'write a small synthetic NTU data set'),
-    'viz': ('indrnn.viz', 'pictures for teaching'),
+    'viz': ('experiments.viz', 'pictures for teaching'),
 }
 
 #: The original scripts' names, as subcommands.

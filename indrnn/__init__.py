@@ -11,6 +11,14 @@ legacy
     Reading and writing parameter files in the original ``np.savez`` format.
 training
     The training loop shared by the experiments.
+ops
+    The fused recurrence and BatchNorm Ops (numpy ``perform`` and C code).
+link
+    Their Numba and JAX implementations, registered on ``import indrnn``.
+compile
+    The project's Numba linker (the default mode's; ``INDRNN_LINKER=pytensor``
+    turns it off) and the disk cache of rewritten functions: the only
+    modules that use PyTensor beyond its documented API.
 """
 # Thread defaults must be in place before numpy/numba start their pools.
 from ._runtime import configure_malloc as _configure_malloc
@@ -35,6 +43,11 @@ _configure_malloc()
 
 __version__ = "0.1.0"
 
+# The backends register the Ops' Numba and JAX implementations (the Ops do
+# not import them), and the compile layer registers its linker and mode
+# names, so that any function compiled after ``import indrnn`` finds them.
+from . import link as _link  # noqa: E402,F401
+from . import compile as _compile  # noqa: E402,F401
 
 
 def _fused_batch_norm_train(input, gamma, beta, epsilon):

@@ -142,12 +142,13 @@ def training_state_variables(train_fn, layer=None):
     >>> [v.name for v in training_state_variables(f)]  # w, m, v, t
     ['w', None, None, None]
     """
+    from .compile import input_specs
     from .lasagne.layers import get_all_params
     params = get_all_params(layer) if layer is not None else []
     containers = {id(p.container) for p in params}
     found = []
     seen = set()
-    for inp in train_fn.maker.inputs:
+    for inp in input_specs(train_fn):
         var = inp.variable
         if inp.update is None or not hasattr(var, "get_value"):
             continue

@@ -35,6 +35,8 @@ import pytensor.tensor as pt
 from pytensor.graph.replace import clone_replace
 
 from . import lasagne
+from .compile import c_linker_mode as _c_linker_mode
+from .compile import compile_function as _function
 from .lasagne.default_updates import collect_default_updates
 from .legacy import save_legacy_params
 
@@ -196,71 +198,6 @@ def weight_decay(layer, decay, exclude=(RECURRENT_WEIGHT_NAME,)):
             for p in params if p.name not in exclude]
 
 
-def _c_linker_mode(mode):
-    """``mode``, without the rewrite that duplicates matmuls under the C linker.
-
-    PyTensor's ``local_dot22_to_dot22scalar`` folds a scalar factor into a
-    ``Dot22`` without checking whether the product has other clients. With
-    Adam in the graph each weight gradient ``g`` is used as ``g ** 2`` and
-    as ``(1 - beta1) * g``, so every weight-gradient matmul was computed
-    twice (``Dot22`` and ``Dot22Scalar``): 25 instead of 19 products in the
-    seq-MNIST training function (see ``benchmarks/README.md``). Only the C
-    backend (``mode="CVM"`` or any mode whose linker runs C thunks) has
-    that rewrite; other modes are returned unchanged.
-
-    Parameters
-    ----------
-    mode : str, Mode or None
-        A PyTensor compilation mode.
-
-    Returns
-    -------
-    str, Mode or None
-        ``mode`` itself, or a ``Mode`` excluding the rewrite.
-    """
-    from pytensor.compile.mode import get_mode
-    from pytensor.link.c.basic import CLinker, OpWiseCLinker
-    from pytensor.link.vm import VMLinker
-
-    try:
-        resolved = get_mode(mode)
-    except Exception:  # an unknown or unusual mode: leave it to PyTensor
-        return mode
-    linker = getattr(resolved, "linker", None)
-    c_linker = isinstance(linker, (CLinker, OpWiseCLinker)) or (
-        isinstance(linker, VMLinker)
-        and (linker.c_thunks or (linker.c_thunks is None
-                                 and bool(pytensor.config.cxx))))
-    if not c_linker or not hasattr(resolved, "excluding"):
-        return mode
-    return resolved.excluding("local_dot22_to_dot22scalar")
-
-
-def _function(inputs, outputs, updates=None, mode=None, cache=True):
-    """``pytensor.function``, through :mod:`indrnn.compile_cache` if ``cache``.
-
-    A warm start then skips PyTensor's graph rewriting (about 3 s of the
-    5 s warm compile of the seq-MNIST training function); the cache is
-    keyed by the graph's structure, so results are those of a fresh
-    compile. A Numba mode gets the linker of
-    :mod:`indrnn.link.numba.linker`, which compiles only the nodes that
-    compute (same node code; the cold compile of the seq-MNIST training
-    function about 17 s instead of 41 s).
-    """
-    try:
-        from .link.numba.linker import numba_mode
-    except (ImportError, AttributeError):
-        # The linker builds on PyTensor internals; where a PyTensor release
-        # moved them, PyTensor's own Numba linker does the same work.
-        pass
-    else:
-        mode = numba_mode(mode)
-    if cache:
-        from .compile_cache import cached_function
-        return cached_function(inputs, outputs, updates=updates, mode=mode)
-    return pytensor.function(inputs, outputs, updates=updates, mode=mode)
-
-
 def compile_train_fn(inputs, loss, params, outputs=None,
                      update_fn=None, U_bound=None, clip_after_step=False,
                      clip_name=RECURRENT_WEIGHT_NAME, mode=None, cache=True):
@@ -295,7 +232,7 @@ def compile_train_fn(inputs, loss, params, outputs=None,
         PyTensor compilation mode (``None``: the configured default).
     cache : bool
         Reuse the rewritten function of an earlier process that compiled
-        the same graph (:mod:`indrnn.compile_cache`; also off when the
+        the same graph (:mod:`indrnn.compile.cache`; also off when the
         environment sets ``INDRNN_COMPILE_CACHE=0``).
 
     Returns
@@ -921,8 +858,8 @@ def _jax_x64(enabled):
     """Set JAX's ``jax_enable_x64`` for the block, if JAX is loaded.
 
     PyTensor sets it from ``floatX`` when its JAX backend is imported: on
-    importing :mod:`indrnn.ops`, before :func:`float32_unless_configured`
-    switches to float32. With 64 bits left on, some of PyTensor's JAX
+    ``import indrnn`` (:mod:`indrnn.link`), before
+    :func:`float32_unless_configured` switches to float32. With 64 bits left on, some of PyTensor's JAX
     implementations compute a float32 node in float64 (a ``Sum`` with a
     float64 accumulator returns it), and the parameters that the training
     function updates turned float64 after the first step in

@@ -1,6 +1,7 @@
 """Pictures for teaching: the paper's analyses as PNG files.
 
-Each picture is one command, ``python -m indrnn.viz <picture> ...``:
+Each picture is one command, ``python -m experiments.viz <picture> ...``
+(or ``indrnn-viz <picture> ...``):
 
 gradients
     ``|d out_T / d x_t|`` over the time steps ``t`` for a tanh RNN, a ReLU
@@ -26,21 +27,27 @@ The numbers behind each picture come from a function without matplotlib
 :func:`recurrent_weights`, :func:`read_log`); matplotlib (the ``plot``
 extra) is only needed to draw.
 
+The networks are the adding experiment's, which is above the library:
+the functions that build one take it as ``task`` (the module
+``experiments.adding``, or anything with its ``make_parser``,
+``generate_data``, ``build_network`` and ``network_globals``), and the
+command that passes it in is ``experiments/viz.py``; this module imports
+nothing from ``experiments``.
+
 Examples
 --------
 ::
 
-    python -m indrnn.viz gradients --out docs/images/gradients.png
-    python -m indrnn.viz neurons runs/adding/indrnn100.npz --out neurons.png
-    python -m indrnn.viz weights runs/adding/indrnn100.npz --MAG 2
-    python -m indrnn.viz curves runs/adding/indrnn100.log --out curves.png
+    python -m experiments.viz gradients --out docs/images/gradients.png
+    python -m experiments.viz neurons runs/adding/indrnn100.npz
+    python -m experiments.viz weights runs/adding/indrnn100.npz --MAG 2
+    python -m experiments.viz curves runs/adding/indrnn100.log
 """
 import argparse
 import csv
 import math
 import os
 import re
-import sys
 
 import numpy as np
 
@@ -72,9 +79,8 @@ def _pyplot():
     return plt
 
 
-def _adding_args(flags):
-    from experiments import adding
-    return adding.make_parser().parse_args([str(f) for f in flags])
+def _adding_args(task, flags):
+    return task.make_parser().parse_args([str(f) for f in flags])
 
 
 def _save(fig, out):
@@ -89,7 +95,7 @@ def _save(fig, out):
 # ------------------------------------------------------------- gradients
 
 def gradient_over_time(seq_len=100, hidden_units=128, batch_size=8, seed=0,
-                       MAG=2, models=None, mode="FAST_COMPILE"):
+                       MAG=2, models=None, mode="FAST_COMPILE", *, task):
     """``|d out_T / d x_t|`` per time step for the adding-problem networks.
 
     Every network of :data:`MODELS` is built (at initialisation, seeded)
@@ -112,6 +118,9 @@ def gradient_over_time(seq_len=100, hidden_units=128, batch_size=8, seed=0,
     mode : str or None
         Compilation mode; the default compiles fastest, which suits one
         evaluation.
+    task : module
+        The adding experiment (``experiments.adding``): its flags, data
+        and network builder.
 
     Returns
     -------
@@ -122,8 +131,9 @@ def gradient_over_time(seq_len=100, hidden_units=128, batch_size=8, seed=0,
 
     Examples
     --------
+    >>> from experiments import adding
     >>> g = gradient_over_time(seq_len=20, hidden_units=8, batch_size=2,
-    ...                        models=['IndRNN (2 layers)'])
+    ...                        models=['IndRNN (2 layers)'], task=adding)
     >>> g['IndRNN (2 layers)'].shape
     (20,)
     """
@@ -131,23 +141,22 @@ def gradient_over_time(seq_len=100, hidden_units=128, batch_size=8, seed=0,
     import pytensor.tensor as pt
 
     import indrnn.lasagne as lasagne
-    from experiments import adding
 
     models = list(MODELS) if models is None else list(models)
     old_rng = lasagne.random.get_rng()
     results = {}
     try:
         with pytensor.config.change_flags(floatX="float64"):
-            x_val, _ = adding.generate_data(seq_len, batch_size,
-                                            np.random.RandomState(seed))
+            x_val, _ = task.generate_data(seq_len, batch_size,
+                                          np.random.RandomState(seed))
             X = pt.tensor3("x", dtype="float64")
             grads = []
             for label in models:
-                args = _adding_args(MODELS[label] + [
+                args = _adding_args(task, MODELS[label] + [
                     "--seq_len", seq_len, "--hidden_units", hidden_units,
                     "--batch_size", batch_size, "--MAG", MAG])
                 lasagne.random.set_rng(np.random.RandomState(seed))
-                net = adding.build_network(args)
+                net = task.build_network(args)
                 out = lasagne.layers.get_output(net["out"], X,
                                                 deterministic=True)
                 # Each output depends on its own sequence only: the
@@ -227,24 +236,23 @@ def _adding_file_info(path):
     return hidden_units, values[0].dtype, seq_len
 
 
-def _load_indrnn(path, seq_len, act, MAG, batch_size):
+def _load_indrnn(task, path, seq_len, act, MAG, batch_size):
     """The adding experiment's IndRNN with the file's parameters."""
     import pytensor
 
     import indrnn.lasagne as lasagne
-    from experiments import adding
     from indrnn.legacy import load_legacy_params
 
     hidden_units, dtype, file_seq_len = _adding_file_info(path)
     if seq_len is None:
         seq_len = file_seq_len or 100
-    args = _adding_args(["--model", "indrnn", "--seq_len", seq_len,
+    args = _adding_args(task, ["--model", "indrnn", "--seq_len", seq_len,
                          "--hidden_units", hidden_units, "--act", act,
                          "--MAG", MAG, "--batch_size", batch_size])
     old_rng = lasagne.random.get_rng()
     try:
         with pytensor.config.change_flags(floatX=str(dtype)):
-            net = adding.build_network(args)
+            net = task.build_network(args)
     finally:
         lasagne.random.set_rng(old_rng)
     load_legacy_params(path, net["out"])
@@ -252,7 +260,7 @@ def _load_indrnn(path, seq_len, act, MAG, batch_size):
 
 
 def neuron_activity(param_file, seq_len=None, act="relu", seed=0,
-                    mode="FAST_COMPILE"):
+                    mode="FAST_COMPILE", *, task):
     """The neurons of a trained 2-layer IndRNN on one adding sequence.
 
     Parameters
@@ -269,6 +277,8 @@ def neuron_activity(param_file, seq_len=None, act="relu", seed=0,
         Draws the sequence.
     mode : str or None
         Compilation mode.
+    task : module
+        The adding experiment (``experiments.adding``).
 
     Returns
     -------
@@ -285,13 +295,12 @@ def neuron_activity(param_file, seq_len=None, act="relu", seed=0,
     import pytensor.tensor as pt
 
     import indrnn.lasagne as lasagne
-    from experiments import adding
     from indrnn.indrnn import IndRNNLayer
 
-    net, args, dtype = _load_indrnn(param_file, seq_len, act, 2, 1)
+    net, args, dtype = _load_indrnn(task, param_file, seq_len, act, 2, 1)
     T = args.seq_len
     with pytensor.config.change_flags(floatX=dtype):
-        x_val, y_val = adding.generate_data(T, 1, np.random.RandomState(seed))
+        x_val, y_val = task.generate_data(T, 1, np.random.RandomState(seed))
         rnn = net["rnn"]
         # The trained second layer returns its last step only; a copy that
         # shares its parameters returns every step.
@@ -372,7 +381,8 @@ def plot_neurons(out, activity, n_first=4):
     return _save(fig, out)
 
 
-def recurrent_weights(param_file, seq_len=None, MAG=2, act="relu"):
+def recurrent_weights(param_file, seq_len=None, MAG=2, act="relu", *,
+                      task):
     """The recurrent weights of an adding-experiment IndRNN and their bounds.
 
     Parameters
@@ -386,6 +396,8 @@ def recurrent_weights(param_file, seq_len=None, MAG=2, act="relu"):
         The ``--MAG`` of the run.
     act : {"relu", "tanh"}
         The ``--act`` of the run.
+    task : module
+        The adding experiment (``experiments.adding``).
 
     Returns
     -------
@@ -398,13 +410,11 @@ def recurrent_weights(param_file, seq_len=None, MAG=2, act="relu"):
     --------
     ::
 
-        w = recurrent_weights("runs/indrnn100.npz", MAG=2)
+        w = recurrent_weights("runs/indrnn100.npz", MAG=2, task=adding)
         [np.abs(u).max() <= w["U_bound"] for u in w["u"]]
     """
-    from experiments import adding
-
-    net, args, _ = _load_indrnn(param_file, seq_len, act, MAG, 1)
-    g = adding.network_globals(args)
+    net, args, _ = _load_indrnn(task, param_file, seq_len, act, MAG, 1)
+    g = task.network_globals(args)
     return {"u": [net[k].W_hid_to_hid.get_value() for k in ("rnn0", "rnn")],
             "U_bound": g.U_bound, "U_lowbound": g.U_lowbound,
             "seq_len": args.seq_len, "MAG": MAG}
@@ -575,7 +585,7 @@ def plot_curves(out, logs):
 # ------------------------------------------------------------ command line
 
 def make_parser():
-    """The parser of ``python -m indrnn.viz``.
+    """The parser of the pictures' command (``python -m experiments.viz``).
 
     Returns
     -------
@@ -587,7 +597,7 @@ def make_parser():
     100
     """
     parser = argparse.ArgumentParser(
-        prog="python -m indrnn.viz",
+        prog="python -m experiments.viz",
         description="Draw the teaching pictures as PNG files. "
                     "Needs matplotlib: " + INSTALL_HINT.split(": ", 1)[1])
     sub = parser.add_subparsers(dest="picture", required=True)
@@ -621,13 +631,16 @@ def make_parser():
     return parser
 
 
-def main(argv=None):
-    """Run ``python -m indrnn.viz``.
+def main(argv=None, *, task=None):
+    """Run the pictures' command (``python -m experiments.viz``).
 
     Parameters
     ----------
     argv : list of str, optional
         Command-line arguments (``sys.argv[1:]`` when None).
+    task : module, optional
+        The adding experiment (``experiments.adding``), for every picture
+        but ``curves``.
 
     Returns
     -------
@@ -635,25 +648,27 @@ def main(argv=None):
         0 on success.
     """
     args = make_parser().parse_args(argv)
+    if task is None and args.picture != "curves":
+        raise SystemExit("the %s picture builds the adding experiment's "
+                         "network: run python -m experiments.viz"
+                         % args.picture)
     _pyplot()   # fail early, with the install hint, before computing
     if args.picture == "gradients":
         grads = gradient_over_time(args.seq_len, args.hidden_units,
-                                   args.batch_size, args.seed, args.MAG)
+                                   args.batch_size, args.seed, args.MAG,
+                                   task=task)
         for label, g in grads.items():
             print("%-26s |grad| at t=1: %.3g, at t=T: %.3g, ratio %.3g"
                   % (label, g[0], g[-1], g[0] / g[-1] if g[-1] else math.nan))
         path = plot_gradients(args.out, grads, args.seq_len)
     elif args.picture == "neurons":
         path = plot_neurons(args.out, neuron_activity(
-            args.param_file, args.seq_len, args.act, args.seed))
+            args.param_file, args.seq_len, args.act, args.seed, task=task))
     elif args.picture == "weights":
         path = plot_weights(args.out, recurrent_weights(
-            args.param_file, args.seq_len, args.MAG, args.act))
+            args.param_file, args.seq_len, args.MAG, args.act, task=task))
     else:
         path = plot_curves(args.out, {p: read_log(p) for p in args.logs})
     print("wrote", path)
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -44,7 +44,7 @@ import indrnn.lasagne as lasagne
 from indrnn.lasagne.layers import Layer
 from indrnn.indrnn import use_fused_recurrence
 from indrnn.legacy import load_legacy_params
-from indrnn.link.numba.linker import numba_mode
+from indrnn.compile import project_mode
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "legacy_fixtures")
 
@@ -83,12 +83,12 @@ def pytensor_mode(variant):
 
     "numba" is the default mode as the training functions compile it:
     PyTensor's Numba rewrites with the linker of
-    :mod:`indrnn.link.numba.linker` (``compile_train_fn`` and
-    ``compile_test_fn`` use it; ``tests/link/numba`` compares it with
+    :mod:`indrnn.compile.linker` (``compile_train_fn`` and
+    ``compile_test_fn`` use it; ``tests/compile`` compares it with
     PyTensor's own Numba linker).
     """
     if variant.startswith("numba"):
-        return numba_mode(None)
+        return project_mode(None)
     return "CVM"
 
 

@@ -177,11 +177,14 @@ def test_package_import_limits_openblas_threads():
         pytest.skip("numpy is not linked to OpenBLAS")
     # End to end: `import indrnn` before numpy must leave the process with
     # no OpenBLAS worker threads; the control run, where the user asks for
-    # 2 threads, shows that the count does see OpenBLAS's workers.
+    # 2 threads, shows that the count does see OpenBLAS's workers: one for
+    # numpy's, and one more where `import indrnn` loaded a second OpenBLAS
+    # (scipy's, through PyTensor's Numba and JAX backends, which
+    # indrnn.link registers with).
     limited, layer = _threads_after_import({})
     assert (limited, layer) == (1, "workqueue")
     control, _ = _threads_after_import({"OPENBLAS_NUM_THREADS": "2"})
-    assert control == 2
+    assert control in (2, 3)
 
 
 def test_configure_malloc_respects_the_user():

@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from indrnn import theano_flags
+
 from indrnn.theano_flags import (SAME_NAME_FLAGS, apply_theano_flags,
                                  jax_backend_note, translate)
 
@@ -220,9 +222,18 @@ def test_original_gpu_command_line_trains_in_jax_mode(tmp_path):
     assert len(re.findall(r"^step \d+ lr", proc.stdout, flags=re.M)) == 2
 
 
-def test_jax_is_imported_at_start_only_for_a_gpu_device():
-    # Asking JAX for a GPU imports it: only when the flags select JAX.
-    code = "import indrnn, sys; print('jax' in sys.modules)"
+def test_the_translation_asks_jax_only_for_a_gpu_device():
+    # Asking JAX whether it has a GPU imports it (and numpy): the
+    # translation does so only when the flags select JAX. (``import
+    # indrnn`` imports JAX anyway, later, where it is installed: the
+    # backends register the Ops' JAX implementations.) The module is
+    # loaded by itself, without the package, as it runs first.
+    code = ("import importlib.util, sys; "
+            "spec = importlib.util.spec_from_file_location('tf', %r); "
+            "tf = importlib.util.module_from_spec(spec); "
+            "spec.loader.exec_module(tf); "
+            "tf.apply_theano_flags(); print('jax' in sys.modules)"
+            % theano_flags.__file__)
     for flags, imported in (("floatX=float32,device=cpu", "False"),
                             (GPU_FLAGS, "True")):
         proc = _run_python(code, THEANO_FLAGS=flags)

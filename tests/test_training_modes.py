@@ -17,7 +17,8 @@ import indrnn.lasagne as lasagne
 from indrnn.lasagne.layers import (DenseLayer, InputLayer,
                                    get_all_param_values, get_all_params,
                                    get_output, set_all_param_values)
-from indrnn.training import _c_linker_mode, compile_test_fn, compile_train_fn
+from indrnn.compile import c_linker_mode
+from indrnn.training import compile_test_fn, compile_train_fn
 
 #: Op class names of PyTensor's matrix products (blas and plain).
 MATMUL_OPS = ("Dot22", "Dot22Scalar", "Gemm", "Gemv", "Ger", "Dot")
@@ -101,12 +102,12 @@ def test_compile_test_fn_in_cvm():
 
 @pytest.mark.parametrize("mode", [None, "NUMBA", "FAST_COMPILE", "JAX"])
 def test_other_modes_unchanged(mode):
-    assert _c_linker_mode(mode) is mode
+    assert c_linker_mode(mode) is mode
 
 
 def test_c_modes_exclude_the_rewrite():
     for mode in ("CVM", get_mode("CVM"), pytensor.compile.mode.Mode(
             linker="c", optimizer="fast_run")):
-        new = _c_linker_mode(mode)
+        new = c_linker_mode(mode)
         assert new is not mode
         assert "local_dot22_to_dot22scalar" in new.provided_optimizer.exclude

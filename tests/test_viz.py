@@ -1,5 +1,5 @@
 """Tests of indrnn.viz: the numbers behind the pictures, and each picture
-command writing a PNG.
+command (experiments.viz) writing a PNG.
 
 The parameter file for the neuron and weight pictures comes from a real
 (tiny, 20-step, FAST_COMPILE) run of experiments.adding, shared by the
@@ -15,6 +15,7 @@ import pytest
 import indrnn.lasagne as lasagne
 
 from experiments import adding
+from experiments.viz import main as viz_main
 from indrnn import viz
 
 import matplotlib  # noqa: E402,F401  (the `test` extra; must not skip)
@@ -32,7 +33,7 @@ def assert_png(path):
 @pytest.fixture(scope="module")
 def grads():
     return viz.gradient_over_time(seq_len=SEQ_LEN, hidden_units=HIDDEN,
-                                  batch_size=4, seed=0, MAG=2)
+                                  batch_size=4, seed=0, MAG=2, task=adding)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,8 @@ def test_gradient_matches_finite_differences():
     # The numbers are gradients: compare the tanh RNN's against central
     # differences of the same network's output (same seed, same data).
     g = viz.gradient_over_time(seq_len=6, hidden_units=4, batch_size=1,
-                               seed=1, models=["tanh RNN"])["tanh RNN"]
+                               seed=1, models=["tanh RNN"],
+                               task=adding)["tanh RNN"]
     old = lasagne.random.get_rng()
     try:
         with pytensor.config.change_flags(floatX="float64"):
@@ -104,16 +106,16 @@ def test_gradient_matches_finite_differences():
 def test_gradients_command(tmp_path, grads, monkeypatch):
     # The command's computation is gradient_over_time (tested above);
     # reuse its numbers so the test compiles once.
-    monkeypatch.setattr(viz, "gradient_over_time", lambda *a: grads)
+    monkeypatch.setattr(viz, "gradient_over_time", lambda *a, **k: grads)
     out = tmp_path / "g.png"
-    assert viz.main(["gradients", "--seq_len", str(SEQ_LEN),
+    assert viz_main(["gradients", "--seq_len", str(SEQ_LEN),
                      "--out", str(out)]) == 0
     assert_png(out)
 
 
 def test_neuron_activity_and_picture(tmp_path, trained):
     params, _ = trained
-    a = viz.neuron_activity(str(params), seed=2)
+    a = viz.neuron_activity(str(params), seed=2, task=adding)
     T = 20    # from the file name
     assert a["x"].shape == (T, 2) and a["h1"].shape == (T, 8)
     assert a["h2"].shape == (T, 8)
@@ -129,13 +131,13 @@ def test_neuron_activity_and_picture(tmp_path, trained):
         np.testing.assert_allclose(a["h1"][t], h, rtol=1e-4, atol=1e-7)
     assert a["memory_neuron"] == np.argmax(np.abs(a["u2"]))
     out = tmp_path / "n.png"
-    assert viz.main(["neurons", str(params), "--out", str(out)]) == 0
+    assert viz_main(["neurons", str(params), "--out", str(out)]) == 0
     assert_png(out)
 
 
 def test_recurrent_weights_and_picture(tmp_path, trained):
     params, _ = trained
-    w = viz.recurrent_weights(str(params), MAG=2)
+    w = viz.recurrent_weights(str(params), MAG=2, task=adding)
     assert w["seq_len"] == 20 and w["U_bound"] == pytest.approx(2 ** 0.05)
     with np.load(params) as f:
         np.testing.assert_array_equal(w["u"][0], f["arr_3"])
@@ -144,7 +146,7 @@ def test_recurrent_weights_and_picture(tmp_path, trained):
     for u in w["u"]:
         assert np.abs(u).max() <= w["U_bound"] * (1 + 1e-6)
     out = tmp_path / "w.png"
-    assert viz.main(["weights", str(params), "--out", str(out)]) == 0
+    assert viz_main(["weights", str(params), "--out", str(out)]) == 0
     assert_png(out)
 
 
@@ -165,12 +167,12 @@ def test_read_log_and_curves(tmp_path, trained):
     np.testing.assert_array_equal(rows["train_loss"], [2.1, 1.5])
     assert np.isnan(rows["test_acc"][1])
     out = tmp_path / "c.png"
-    assert viz.main(["curves", str(log), str(table), "--out", str(out)]) == 0
+    assert viz_main(["curves", str(log), str(table), "--out", str(out)]) == 0
     assert_png(out)
     empty = tmp_path / "empty.log"
     empty.write_text("Compiling\n")
     with pytest.raises(ValueError, match="no report lines"):
-        viz.main(["curves", str(empty), "--out", str(tmp_path / "e.png")])
+        viz_main(["curves", str(empty), "--out", str(tmp_path / "e.png")])
 
 
 def test_missing_matplotlib_says_how_to_install(monkeypatch, capsys):
@@ -184,5 +186,19 @@ def test_missing_matplotlib_says_how_to_install(monkeypatch, capsys):
 
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
     with pytest.raises(SystemExit) as exc:
-        viz.main(["curves", "some.log"])
+        viz_main(["curves", "some.log"])
     assert "pip install matplotlib" in str(exc.value)
+
+
+def test_the_library_does_not_import_experiments():
+    """indrnn/ builds no experiment network itself: the command passes the
+    adding experiment in (nothing under indrnn/ imports experiments)."""
+    import pathlib
+    import re
+    root = pathlib.Path(viz.__file__).parent
+    pattern = re.compile(r"^\s*(from|import)\s+experiments\b", re.M)
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if pattern.search(p.read_text())]
+    assert offenders == []
+    with pytest.raises(SystemExit, match="experiments.viz"):
+        viz.main(["gradients"])

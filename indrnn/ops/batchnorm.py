@@ -37,10 +37,10 @@ a Python float, and a property keeps it a compile-time constant of every
 kernel (cast to the input dtype, as the symbolic ``var + epsilon`` does).
 
 Both Ops have a numpy ``perform``, C code (``mode="CVM"``, in
-:mod:`indrnn.link.c.batchnorm`), a Numba implementation
+:mod:`indrnn.ops.c.batchnorm`), a Numba implementation
 (:mod:`indrnn.link.numba.dispatch.batchnorm`) and a JAX implementation
-(:mod:`indrnn.link.jax.dispatch.batchnorm`); importing :mod:`indrnn.ops`
-registers them.
+(:mod:`indrnn.link.jax.dispatch.batchnorm`), which register themselves
+(:mod:`indrnn.link`, imported by ``import indrnn``).
 """
 import numpy as np
 import pytensor.tensor as pt
@@ -49,7 +49,7 @@ from pytensor.graph.basic import Apply
 from pytensor.link.c.op import COp
 from pytensor.scalar import upcast
 
-from ..link.c import batchnorm as _c_impl
+from .c import batchnorm as _c_impl
 from .recurrence import _as_float_tensor as _as_float
 
 __all__ = ["BatchNormTrain", "BatchNormTrainGrad", "batch_norm_train"]

@@ -33,11 +33,11 @@ computes ``dx``, ``du`` and ``dh0`` in a single reverse pass over time from
 the stored states, without per-step Jacobians.
 
 Both Ops have a numpy ``perform`` (the Python linker), C code (``mode="CVM"``,
-the source lives in :mod:`indrnn.link.c.recurrence`), a Numba
+the source lives in :mod:`indrnn.ops.c.recurrence`), a Numba
 implementation (the default linker, :mod:`indrnn.link.numba.dispatch.recurrence`)
 and a JAX implementation (:mod:`indrnn.link.jax.dispatch.recurrence`,
-registered only when JAX is installed).  Importing :mod:`indrnn.ops`
-registers all of them.
+registered only when JAX is installed).  The backends register
+themselves: :mod:`indrnn.link`, which ``import indrnn`` imports.
 """
 import numpy as np
 import pytensor.tensor as pt
@@ -46,7 +46,7 @@ from pytensor.graph.basic import Apply
 from pytensor.link.c.op import COp
 from pytensor.scalar import upcast
 
-from ..link.c import recurrence as _c_impl
+from .c import recurrence as _c_impl
 
 __all__ = [
     "ACTIVATIONS",

@@ -14,7 +14,8 @@ import pytensor.tensor as pt
 import pytest
 from pytensor.gradient import NullTypeGradError, verify_grad
 
-from indrnn.ops import JAX_REGISTERED, BatchNormTrain, batch_norm_train
+from indrnn.link import JAX_REGISTERED
+from indrnn.ops import BatchNormTrain, batch_norm_train
 
 SHAPE = (5, 3, 4)
 EPS = 1e-4

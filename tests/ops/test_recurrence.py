@@ -22,8 +22,8 @@ import pytest
 from pytensor.gradient import NullTypeGradError, grad_clip, verify_grad
 
 from indrnn.lasagne import nonlinearities
-from indrnn.ops import (IndRNNRecurrence, JAX_REGISTERED, activation_name,
-                        indrnn_recurrence)
+from indrnn.link import JAX_REGISTERED
+from indrnn.ops import IndRNNRecurrence, activation_name, indrnn_recurrence
 
 T, B, N = 5, 3, 4
 CLIP = 0.375  # exact in float32: floatX=float32 rounds the scan bounds

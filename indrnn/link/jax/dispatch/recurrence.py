@@ -7,7 +7,7 @@ gradient in reverse); ``du`` is reduced after the scan in a single
 contraction.  This is the GPU path: with a CUDA ``jaxlib`` the same graph
 runs on the GPU.
 
-This module imports JAX; :mod:`indrnn.ops` imports it only when JAX is
+This module imports JAX; :mod:`indrnn.link` imports it only when JAX is
 installed.  Note that importing PyTensor's JAX dispatch sets
 ``jax_enable_x64`` from ``pytensor.config.floatX`` at that moment.
 """

@@ -33,6 +33,15 @@ thread while the graph goes on (:mod:`.dot`, :func:`runs_in_background`),
 and sums over one axis use a kernel of their own (:mod:`.reduce`). Intermediate
 arrays are released after their last use, as the graph's function does.
 
+Where this linker fails, PyTensor's does the work: an error while it
+builds the graph's program, or an error in Numba when a node's code
+compiles or loads from the disk cache (on the node's first call), makes
+the function run PyTensor's own
+:class:`~pytensor.link.numba.linker.NumbaLinker` on the same graph, with
+one :class:`LinkerFallbackWarning` saying so (:meth:`NumbaNodeLinker.\
+create_jitable_thunk`). An error that a node's computation raises (a
+shape mismatch, a failed check) is the caller's and is raised as it is.
+
 What the results promise: the same bits on every call and in every
 process on one machine, whether the process compiled the nodes or loaded
 them from the disk cache (with Numba's ``fastmath`` off, as
@@ -50,11 +59,15 @@ output.
 """
 import inspect
 import linecache
+import os
 import sys
 import types
+import warnings
 from itertools import count
 
+import numba
 import numpy as np
+from numba.core.errors import NumbaError
 from pytensor.compile.aliasing import alias_root
 from pytensor.configdefaults import config
 from pytensor.graph.basic import Constant
@@ -78,8 +91,8 @@ from .dot import (dot_function, dot_threads, is_float_matrix_product,
                   run_in_background)
 from .reduce import sum_function
 
-__all__ = ["NumbaNodeLinker", "PERFORM_OPS", "SIZE_DISPATCHED_OPS",
-           "graph_function", "graph_source", "numba_mode",
+__all__ = ["LinkerFallbackWarning", "NumbaNodeLinker", "PERFORM_OPS",
+           "SIZE_DISPATCHED_OPS", "graph_function", "graph_source",
            "runs_in_background", "runs_perform"]
 
 #: Op classes whose nodes run their ``perform`` instead of Numba code:
@@ -102,15 +115,17 @@ SIZE_DISPATCHED_OPS = {AdvancedIncSubtensor: (1, 4096)}
 
 # The linker overrides JITLinker.create_jitable_thunk, which PyTensor's
 # make_all calls; if a release changes that method, importing this module
-# fails and indrnn.training falls back to PyTensor's own linker.
+# fails and indrnn.compile falls back to PyTensor's own linker.
 if list(inspect.signature(JITLinker.create_jitable_thunk).parameters) != [
         "self", "compute_map", "order", "input_storage", "output_storage",
         "storage_map"]:
     raise ImportError("PyTensor's JITLinker.create_jitable_thunk changed; "
                       "indrnn's Numba node linker is not used")
 
-#: Bump when the entry points change (part of their disk cache key).
-LINKER_VERSION = 2
+#: Bump when the entry points change (part of their disk cache key), and
+#: when this module moves: Numba's cached entry names the module it
+#: rebuilds the entry's environment from (3: moved to indrnn.compile).
+LINKER_VERSION = 3
 
 #: One jitted entry point per PyTensor cache key and node types, shared
 #: by all the graphs of the process (PyTensor's key identifies a node's
@@ -260,6 +275,15 @@ def _memory_of(variables):
         return None
 
 
+def _written_memory(node):
+    """The memory ``node`` writes over in place (:func:`_memory_of` of
+    the inputs in its ``destroy_map``)."""
+    return _memory_of(
+        node.inputs[j]
+        for positions in getattr(node.op, "destroy_map", {}).values()
+        for j in positions)
+
+
 def runs_in_background(node):
     """Whether :func:`graph_function` starts ``node`` on a pool thread.
 
@@ -387,10 +411,7 @@ def graph_function(fgraph, order=None):
             continue
         if i in background:  # an input came from a pending product
             background.remove(i)
-        written = _memory_of(
-            node.inputs[j]
-            for positions in getattr(node.op, "destroy_map", {}).values()
-            for j in positions)
+        written = _written_memory(node)
         for k in sorted(pending):
             other = pending[k][0]
             if (written is None or written & pending[k][2]
@@ -419,6 +440,13 @@ def graph_function(fgraph, order=None):
     exec(compile(source, filename, "exec"), env)
     func = env["graph_function"]
     func.line_nodes = line_nodes
+    # for the fallback: a call may be repeated on another linker if it
+    # failed before the inputs were written over
+    func.node_position = position
+    graph_inputs = set(fgraph.inputs)
+    func.first_input_writer = next(
+        (i for i, node in enumerate(order)
+         if _destroys_input(node, graph_inputs)), len(order))
     return func
 
 
@@ -428,8 +456,8 @@ def graph_source(function):
     Parameters
     ----------
     function : pytensor.compile.function.types.Function
-        Compiled with :class:`NumbaNodeLinker` (e.g. by
-        :func:`indrnn.training.compile_train_fn` in the default mode).
+        Compiled with :class:`NumbaNodeLinker` (``mode="INDRNN"``, or
+        :func:`indrnn.compile.compile_function` in the default mode).
 
     Returns
     -------
@@ -442,24 +470,28 @@ def graph_source(function):
     Raises
     ------
     TypeError
-        If ``function`` was not linked by :class:`NumbaNodeLinker`.
+        If ``function`` was not linked by :class:`NumbaNodeLinker`, or
+        runs on PyTensor's linker after a fallback.
 
     Examples
     --------
     >>> import pytensor, pytensor.tensor as pt
     >>> x = pt.vector("x", dtype="float64")
-    >>> f = pytensor.function([x], pt.exp(x).sum(), mode=numba_mode("NUMBA"))
+    >>> f = pytensor.function([x], pt.exp(x).sum(), mode="INDRNN")
     >>> print(graph_source(f).splitlines()[0])
     def graph_function(v0):
     """
     linker = getattr(getattr(function, "maker", None), "linker", None)
     program = getattr(getattr(function, "vm", None), "jit_fn", None)
-    if not isinstance(linker, NumbaNodeLinker) or program is None:
+    if (not isinstance(linker, NumbaNodeLinker)
+            or not hasattr(program, "line_nodes")):
         raise TypeError(
             "graph_source needs a function compiled with NumbaNodeLinker "
-            "(compile_train_fn/compile_test_fn in the default Numba mode, "
-            "or mode=numba_mode('NUMBA')); got a function linked by %s"
-            % type(linker).__name__)
+            "(mode='INDRNN', or compile_train_fn/compile_test_fn in the "
+            "default mode); got a function linked by %s%s"
+            % (type(linker).__name__,
+               " that fell back to PyTensor's NumbaLinker"
+               if isinstance(linker, NumbaNodeLinker) else ""))
     return "".join(linecache.getlines(program.__code__.co_filename))
 
 
@@ -484,13 +516,69 @@ def _failed_node(func, trace):
     return None, None
 
 
+class LinkerFallbackWarning(RuntimeWarning):
+    """The project's linker failed; a function runs on PyTensor's."""
+
+
+def _one_line(exc):
+    """``Type: first line of the message``, at most 200 characters."""
+    lines = str(exc).strip().splitlines()
+    text = "%s: %s" % (type(exc).__name__, lines[0] if lines else "")
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _warn_fallback(when, exc):
+    warnings.warn(
+        "indrnn.compile: the project's Numba linker failed %s (%s); this "
+        "function runs on PyTensor's Numba linker instead"
+        % (when, _one_line(exc)), LinkerFallbackWarning, stacklevel=3)
+
+
+def _destroys_input(node, inputs):
+    """Whether ``node`` writes over the memory of one of ``inputs``."""
+    written = _written_memory(node)
+    return written is None or bool(written & inputs)
+
+
+def _in_numba(trace):
+    """Whether the traceback ``trace`` passes through Numba's own Python
+    code: its compiler or its disk cache, which run on a node's first
+    call; compiled code that raises shows no such frame."""
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename.startswith(_NUMBA_DIR):
+            return True
+        trace = trace.tb_next
+    return False
+
+
+_NUMBA_DIR = os.path.dirname(os.path.abspath(numba.__file__)) + os.sep
+
+
+def _linker_failure(func, exc, trace, node):
+    """Whether ``exc``, raised by ``func`` in ``node``, is this linker's
+    failure that PyTensor's linker may not have, and the call can be
+    repeated there.
+
+    A Numba error, or any error raised inside Numba's compiler or cache
+    (a node's code did not compile or load for its arguments), or an
+    error outside every node's line (the generated program itself) is;
+    an error of a node's computation is not. The call can be repeated if
+    no node that ran before writes over the graph's inputs (in-place
+    updates of shared variables): the failing node itself did not run.
+    """
+    if (node is not None and not isinstance(exc, NumbaError)
+            and not _in_numba(trace)):
+        return False
+    position = func.node_position.get(node, len(func.node_position))
+    return position <= func.first_input_writer
+
+
 class NumbaNodeLinker(NumbaLinker):
     """PyTensor's Numba mode, compiling only the nodes that compute.
 
-    See the module docstring. Used by :func:`indrnn.training.compile_train_fn`
-    and :func:`~indrnn.training.compile_test_fn` in place of PyTensor's
-    Numba linker (:func:`numba_mode`); the rewrites are PyTensor's Numba
-    rewrites.
+    See the module docstring. Registered as the linker ``"indrnn_numba"``
+    and, with PyTensor's Numba rewrites, as the mode ``"INDRNN"``; the
+    default mode compiles with it (:func:`indrnn.compile.project_mode`).
     """
 
     def fgraph_convert(self, fgraph, order=None, **kwargs):
@@ -502,23 +590,55 @@ class NumbaNodeLinker(NumbaLinker):
         call."""
         return fn
 
+    def _pytensor_thunk(self, *args):
+        """``create_jitable_thunk`` of PyTensor's ``NumbaLinker`` on this
+        linker's graph and storage (the fallback)."""
+        plain = NumbaLinker(allow_gc=self.allow_gc)
+        plain = plain.accept(self.fgraph, no_recycling=self.no_recycling)
+        return plain.create_jitable_thunk(*args)
+
     def create_jitable_thunk(self, compute_map, order, input_storage,
                              output_storage, storage_map):
         """The thunk that runs the graph's function.
 
         As PyTensor's, except that an error is reported against the node
-        that raised it.
+        that raised it, and that where this linker fails (building the
+        program, or compiling a node's code on its first call) the thunk
+        runs PyTensor's ``NumbaLinker`` instead, with one
+        :class:`LinkerFallbackWarning`.
         """
+        args = (compute_map, order, input_storage, output_storage,
+                storage_map)
+        try:
+            return self._node_thunk(*args)
+        except Exception as exc:
+            _warn_fallback("while linking", exc)
+            return self._pytensor_thunk(*args)
+
+    def _node_thunk(self, compute_map, order, input_storage, output_storage,
+                    storage_map):
         fgraph = self.fgraph
         func = graph_function(fgraph, order)
         thunk_inputs = self.create_thunk_inputs(storage_map)
         thunk_outputs = [storage_map[var] for var in fgraph.outputs]
+        replaced = []  # PyTensor's thunk, once this linker failed
 
         def thunk():
+            if replaced:
+                return replaced[0]()
             try:
                 outputs = func(*(cell[0] for cell in thunk_inputs))
-            except Exception:
-                node, storage = _failed_node(func, sys.exc_info()[2])
+            except Exception as exc:
+                trace = sys.exc_info()[2]
+                node, storage = _failed_node(func, trace)
+                if _linker_failure(func, exc, trace, node):
+                    _warn_fallback("in a call", exc)
+                    [fallback], _, jit_fn = self._pytensor_thunk(
+                        compute_map, order, input_storage, output_storage,
+                        storage_map)
+                    replaced.append(fallback)
+                    thunk.jit_fn = jit_fn
+                    return fallback()
                 if node is None:
                     raise
                 raise_with_op(fgraph, node, storage)
@@ -531,36 +651,3 @@ class NumbaNodeLinker(NumbaLinker):
         output_nodes = [var.owner for var in fgraph.outputs
                         if var.owner is not None][:1]
         return [thunk], output_nodes, func
-
-
-def numba_mode(mode):
-    """``mode`` with :class:`NumbaNodeLinker` if it links with Numba.
-
-    Parameters
-    ----------
-    mode : str, Mode or None
-        A PyTensor mode (None: ``config.mode``).
-
-    Returns
-    -------
-    str, Mode or None
-        ``mode`` itself unless its linker is PyTensor's ``NumbaLinker``
-        (exactly that class); then a mode of the same class with the same
-        rewrites and this module's linker.
-
-    Examples
-    --------
-    >>> type(numba_mode("NUMBA").linker).__name__
-    'NumbaNodeLinker'
-    >>> numba_mode("CVM")
-    'CVM'
-    """
-    from pytensor.compile.mode import get_mode
-    try:
-        resolved = get_mode(mode)
-    except Exception:  # an unknown or unusual mode: leave it to PyTensor
-        return mode
-    if type(getattr(resolved, "linker", None)) is not NumbaLinker:
-        return mode
-    return type(resolved)(linker=NumbaNodeLinker(),
-                          optimizer=resolved.provided_optimizer)

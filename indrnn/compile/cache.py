@@ -54,7 +54,10 @@ __all__ = ["CACHE_VERSION", "cache_dir", "cache_enabled", "cached_function",
 CACHE_VERSION = 1
 
 #: PyTensor configuration flags that change the rewritten graph or the code
-#: compiled from it (others, e.g. paths and verbosity, do not).
+#: compiled from it (others, e.g. paths and verbosity, do not). Typed by
+#: hand from PyTensor 3.3's ``configdefaults``: PyTensor does not say which
+#: of its flags affect compilation, so a flag a release adds is not in the
+#: key until it is added here (see the list in :mod:`indrnn.compile`).
 _CONFIG_FLAGS = ("floatX", "cast_policy", "mode", "linker", "allow_gc",
                  "optimizer", "optimizer_excluding", "optimizer_including",
                  "optimizer_requiring", "on_opt_error", "cxx",
@@ -89,8 +92,8 @@ def cache_dir():
 @lru_cache(maxsize=None)
 def _source_digest():
     # any change to the package (Ops, their implementations, rewrites)
-    # invalidates the entries
-    root = os.path.dirname(os.path.abspath(__file__))
+    # invalidates the entries: the whole of indrnn/, not only this folder
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     digest = hashlib.sha256()
     for folder, dirs, files in sorted(os.walk(root)):
         dirs.sort()
@@ -334,7 +337,7 @@ def cached_function(inputs, outputs, updates=None, mode=None, **kwargs):
                 maker = _SharedUnpickler(f, shared).load()
             return maker.create()
         except Exception as exc:  # damaged or stale: compile again
-            warnings.warn("indrnn.compile_cache: entry %s not usable (%s); "
+            warnings.warn("indrnn.compile.cache: entry %s not usable (%s); "
                           "compiling again" % (path, exc), RuntimeWarning)
     fn = pytensor.function(inputs, outputs, updates=updates, mode=mode,
                            **kwargs)
@@ -349,6 +352,6 @@ def cached_function(inputs, outputs, updates=None, mode=None, **kwargs):
         _SharedPickler(buffer, shared).dump(fn.maker)
         _write_atomic(path, buffer.getvalue())
     except Exception as exc:  # the function works; it is just not stored
-        warnings.warn("indrnn.compile_cache: not stored (%s)" % (exc,),
+        warnings.warn("indrnn.compile.cache: not stored (%s)" % (exc,),
                       RuntimeWarning)
     return fn

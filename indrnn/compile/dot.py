@@ -1,4 +1,4 @@
-"""Matrix products of :class:`~indrnn.link.numba.linker.NumbaNodeLinker`.
+"""Matrix products of :class:`~indrnn.compile.linker.NumbaNodeLinker`.
 
 The node linker runs ``Dot`` through numpy's BLAS. On a machine with at
 most 2 CPUs, :mod:`indrnn._runtime` keeps OpenBLAS at one thread (a
@@ -49,7 +49,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from pytensor.tensor.math import Dot
 
-from ..._runtime import BLAS_THREAD_VARS
+from .._runtime import BLAS_THREAD_VARS
 
 __all__ = ["dot_function", "dot_threads", "is_float_matrix_product",
            "run_in_background", "MIN_SPLIT_WORK"]

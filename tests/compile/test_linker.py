@@ -1,14 +1,16 @@
-"""indrnn.link.numba.linker: the Numba linker that compiles only the nodes
-that compute.
+"""indrnn.compile.linker: the Numba linker that compiles only the nodes
+that compute, and how it is selected (indrnn.compile.modes).
 
 Checked against PyTensor's own Numba linker (the same node code, so the
 same bits), against numpy, and for what a graph run from Python must
 still do: free intermediates, keep scalar dtypes, name the failing node,
 run Ops without Numba code through ``perform`` and reuse compiled entry
-points.
+points; and for its selection by name, the switch that turns it off and
+its fallback to PyTensor's linker where it fails.
 """
 import doctest
 import gc
+import warnings
 import weakref
 
 import numpy as np
@@ -19,20 +21,43 @@ from pytensor.compile.mode import get_mode
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.link.numba.linker import NumbaLinker
+from pytensor.tensor.elemwise import Elemwise
 
-from indrnn.link.numba import linker as node_linker
-from indrnn.link.numba.linker import NumbaNodeLinker, numba_mode, runs_perform
+from indrnn.compile import (LinkerFallbackWarning, modes, project_mode,
+                            use_project_linker)
+from indrnn.compile import linker as node_linker
+from indrnn.compile.linker import NumbaNodeLinker, runs_perform
 
 
-def test_numba_mode_swaps_only_numba_linker():
-    for mode in (None, "NUMBA", get_mode("NUMBA").excluding("fusion")):
-        new = numba_mode(mode)
-        assert type(new.linker) is NumbaNodeLinker
-        old = get_mode(mode)
-        assert isinstance(old.linker, NumbaLinker)
-        assert new.provided_optimizer == old.provided_optimizer
-    for mode in ("CVM", "FAST_COMPILE", "JAX"):
-        assert numba_mode(mode) is mode
+def test_default_mode_gets_the_project_linker_and_numba_stays_pytensors():
+    new = project_mode(None)
+    assert type(new.linker) is NumbaNodeLinker
+    assert new.provided_linker == "indrnn_numba"
+    old = get_mode(None)
+    assert type(old.linker) is NumbaLinker
+    assert new.provided_optimizer == old.provided_optimizer
+    for mode in ("NUMBA", get_mode("NUMBA").excluding("fusion"), "CVM",
+                 "FAST_COMPILE", "JAX", "INDRNN"):
+        assert project_mode(mode) is mode
+    assert type(get_mode("INDRNN").linker) is NumbaNodeLinker
+    assert (get_mode("INDRNN").provided_optimizer
+            == get_mode("NUMBA").provided_optimizer)
+    assert type(get_mode("NUMBA").linker) is NumbaLinker
+
+
+def test_the_switch_turns_the_project_linker_off(monkeypatch):
+    monkeypatch.setenv("INDRNN_LINKER", "pytensor")
+    assert project_mode(None) is None
+    with use_project_linker(True):
+        assert type(project_mode(None).linker) is NumbaNodeLinker
+        with use_project_linker(False):
+            assert project_mode(None) is None
+        assert type(project_mode(None).linker) is NumbaNodeLinker
+    monkeypatch.setenv("INDRNN_LINKER", "Indrnn")
+    assert type(project_mode(None).linker) is NumbaNodeLinker
+    monkeypatch.setenv("INDRNN_LINKER", "cvm")
+    with pytest.raises(ValueError, match="INDRNN_LINKER"):
+        project_mode(None)
 
 
 def test_matches_pytensor_numba():
@@ -71,7 +96,7 @@ def test_matches_pytensor_numba():
               rng.normal(size=(3, 5)).astype("float32"),
               np.float32(0.5), np.float32(-1.5), np.float32(2.0)]
     ours = pytensor.function([x, u, w, a, b, c], outputs,
-                             mode=numba_mode("NUMBA"))
+                             mode="INDRNN")
     theirs = pytensor.function([x, u, w, a, b, c], outputs, mode="NUMBA")
     kinds = {runs_perform(node.op)
              for node in ours.maker.fgraph.apply_nodes}
@@ -99,7 +124,7 @@ def test_scalar_outputs_keep_their_dtype():
     x = pt.vector("x", dtype="float32")
     s = pt.scalar_from_tensor(x.sum())  # a ScalarType variable
     y = pt.tensor_from_scalar(s * np.float32(1.1)) + x[0]
-    fn = pytensor.function([x], [y], mode=numba_mode("NUMBA"))
+    fn = pytensor.function([x], [y], mode="INDRNN")
     ref = pytensor.function([x], [y], mode="NUMBA")
     value = np.array([0.1, 0.2, 0.7], dtype="float32")
     [mine], [expected] = fn(value), ref(value)
@@ -130,7 +155,7 @@ def test_ops_without_numba_code_run_perform_without_warning(recwarn):
     x = pt.vector("x", dtype="float64")
     y = pt.exp(spy(x)) + 1
     assert runs_perform(spy)
-    fn = pytensor.function([x], y, mode=numba_mode("NUMBA"))
+    fn = pytensor.function([x], y, mode="INDRNN")
     np.testing.assert_allclose(fn(np.arange(3.0)), np.exp(np.arange(3.0)) + 1)
     assert not [w for w in recwarn if "object mode" in str(w.message)]
 
@@ -142,7 +167,7 @@ def test_intermediates_are_freed_after_last_use():
     x = pt.vector("x", dtype="float64")
     total = pt.exp(spy(x)).sum()  # a reduction: not computed in place
     fn = pytensor.function([x], [total, spy(x * 3)],
-                           mode=numba_mode("NUMBA"))
+                           mode="INDRNN")
     spy.seen.clear()
     total_value, kept = fn(np.arange(4.0))
     gc.collect()
@@ -163,7 +188,7 @@ def test_error_names_the_failing_node(bad):
     fn = pytensor.function(
         [x, y, shape],
         [x[::2], pt.exp(x.reshape(shape, ndim=2)).sum(), pt.exp(x) + y],
-        mode=numba_mode("NUMBA"))
+        mode="INDRNN")
     args = {"perform": (np.ones(4), np.ones(4), np.array([3, 2])),
             "numba": (np.ones(4), np.ones(3), np.array([2, 2]))}[bad]
     expected = {"perform": "Reshape", "numba": "Composite"}[bad]
@@ -189,7 +214,7 @@ def test_entry_points_are_shared_and_cached_on_disk():
     graph = pt.exp(x) * 3 + pt.exp(x.T) * 3
 
     def compile_and_run():
-        fn = pytensor.function([x], graph, mode=numba_mode("NUMBA"))
+        fn = pytensor.function([x], graph, mode="INDRNN")
         fn(np.ones((2, 2)))
         return fn
 
@@ -209,26 +234,101 @@ def test_entry_points_are_shared_and_cached_on_disk():
 
 
 def test_docstring_examples():
-    from indrnn.link.numba import dot as dot_module
-    from indrnn.link.numba import reduce as reduce_module
-    for module in (node_linker, reduce_module, dot_module):
+    from indrnn.compile import dot as dot_module
+    from indrnn.compile import reduce as reduce_module
+    for module in (node_linker, reduce_module, dot_module, modes):
         failures, tests = doctest.testmod(module, extraglobs={"np": np})
         assert tests and not failures, module.__name__
 
 
 def test_training_falls_back_to_pytensor_linker(monkeypatch):
-    """Where this module cannot be imported (a PyTensor release moved what
-    it builds on), the training functions compile with PyTensor's linker."""
-    import sys
-
+    """Where the linker cannot be imported (a PyTensor release moved what
+    it builds on), or is switched off, the training functions compile with
+    PyTensor's linker; the import failure says so once."""
     from indrnn.training import compile_test_fn
     x = pt.vector("x", dtype="float64")
     fn = compile_test_fn([x], [pt.exp(x).sum()], cache=False)
     assert type(fn.maker.linker) is NumbaNodeLinker
-    monkeypatch.setitem(sys.modules, "indrnn.link.numba.linker", None)
-    fn = compile_test_fn([x], [pt.exp(x).sum()], cache=False)
+    with use_project_linker(False):
+        fn = compile_test_fn([x], [pt.exp(x).sum()], cache=False)
+    assert type(fn.maker.linker) is NumbaLinker
+    monkeypatch.setattr(modes, "NumbaNodeLinker", None)
+    monkeypatch.setattr(modes, "_LINKER_IMPORT_ERROR", ImportError("moved"))
+    monkeypatch.setattr(modes, "_import_warned", False)
+    with pytest.warns(LinkerFallbackWarning, match="cannot be imported"):
+        fn = compile_test_fn([x], [pt.exp(x).sum()], cache=False)
     assert type(fn.maker.linker) is NumbaLinker
     np.testing.assert_allclose(fn(np.arange(3.0)), [np.exp([0, 1, 2]).sum()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once, not for every function
+        compile_test_fn([x], [pt.exp(x).sum()], cache=False)
+
+
+def _fallback_graph():
+    """A graph with a matrix product, element-wise nodes and a sum, and
+    values for it."""
+    x = pt.matrix("x", dtype="float64")
+    w = pt.matrix("w", dtype="float64")
+    outputs = [pt.tanh(x @ w).sum(), pt.exp(x) * 2]
+    rng = np.random.default_rng(0)
+    values = [rng.normal(size=(5, 3)), rng.normal(size=(3, 4))]
+    return [x, w], outputs, values
+
+
+def test_falls_back_when_linking_fails(monkeypatch):
+    """An error while the linker builds the program: the function runs on
+    PyTensor's linker, with one warning, and computes what PyTensor's
+    Numba mode computes, bit for bit."""
+    inputs, outputs, values = _fallback_graph()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected\nsecond line")
+
+    monkeypatch.setattr(node_linker, "graph_function", broken)
+    with pytest.warns(LinkerFallbackWarning) as record:
+        ours = pytensor.function(inputs, outputs, mode="INDRNN")
+    [warning] = record
+    message = str(warning.message)
+    assert "while linking" in message and "RuntimeError: injected" in message
+    assert "\n" not in message
+    theirs = pytensor.function(inputs, outputs, mode="NUMBA")
+    for mine, ref in zip(ours(*values), theirs(*values), strict=True):
+        np.testing.assert_array_equal(mine, ref)
+    with pytest.raises(TypeError, match="NumbaNodeLinker"):
+        node_linker.graph_source(ours)
+
+
+def test_falls_back_when_a_node_fails_to_compile(monkeypatch):
+    """A Numba error when a node's code compiles (its first call): that
+    call and the later ones run on PyTensor's linker, with one warning,
+    and give PyTensor's results bit for bit."""
+    from numba.core.errors import TypingError
+
+    inputs, outputs, values = _fallback_graph()
+    original = node_linker._numba_function
+
+    def failing_exp(node):
+        entry = original(node)
+        if not isinstance(node.op, Elemwise):
+            return entry
+
+        def entry_that_does_not_compile(*args):
+            raise TypingError("injected: cannot type the node")
+
+        return entry_that_does_not_compile
+
+    monkeypatch.setattr(node_linker, "_numba_function", failing_exp)
+    ours = pytensor.function(inputs, outputs, mode="INDRNN")
+    theirs = pytensor.function(inputs, outputs, mode="NUMBA")
+    expected = theirs(*values)
+    with pytest.warns(LinkerFallbackWarning, match="in a call.*TypingError"):
+        first = ours(*values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        second = ours(*values)
+    for mine, again, ref in zip(first, second, expected, strict=True):
+        np.testing.assert_array_equal(mine, ref)
+        np.testing.assert_array_equal(again, ref)
 
 
 @pytest.mark.parametrize("argv", [
@@ -238,7 +338,7 @@ def test_training_falls_back_to_pytensor_linker(monkeypatch):
     # legacy fixtures and cold against warm in the default mode.
     ["--use_dropout", "--use_weightdecay_nohiddenW"],
 ])
-def test_ptb_training_matches_pytensor_linker(argv, monkeypatch):
+def test_ptb_training_matches_pytensor_linker(argv):
     """The char-level PTB functions (embedding lookup, dropout from the
     counter-based generator, BatchNorm, the state carried between batches,
     weight decay, the U clip): three training steps give the same figures,
@@ -261,12 +361,9 @@ def test_ptb_training_matches_pytensor_linker(argv, monkeypatch):
                 "--batch_size", "4", "--seq_len", "6"])
 
     def run(pytensor_linker):
-        if pytensor_linker:
-            monkeypatch.setattr(node_linker, "numba_mode", lambda mode: mode)
-        else:
-            monkeypatch.undo()
         lasagne.random.set_rng(np.random.RandomState(7))
-        fns = ptb_lm.compile_functions(cptb.SPEC, args, 1000, 11)
+        with use_project_linker(not pytensor_linker):
+            fns = ptb_lm.compile_functions(cptb.SPEC, args, 1000, 11)
         linker = type(fns.train_fn.maker.linker)
         assert (linker is NumbaLinker) == pytensor_linker
         rng = np.random.default_rng(3)
@@ -313,7 +410,7 @@ def test_indexed_increment_runs_perform_small_and_numba_large(monkeypatch):
     idx = pt.lvector("idx")
     g = pt.matrix("g", dtype="float32")
     out = pt.inc_subtensor(pt.zeros_like(w)[idx], g)
-    ours = pytensor.function([w, idx, g], out, mode=numba_mode("NUMBA"))
+    ours = pytensor.function([w, idx, g], out, mode="INDRNN")
     theirs = pytensor.function([w, idx, g], out, mode="NUMBA")
     assert "AdvancedIncSubtensor" not in compiled
     rng = np.random.default_rng(0)
@@ -328,10 +425,10 @@ def test_indexed_increment_runs_perform_small_and_numba_large(monkeypatch):
 
 
 def test_graph_source_shows_the_program():
-    from indrnn.link.numba.linker import graph_source
+    from indrnn.compile.linker import graph_source
     x = pt.vector("x", dtype="float64")
     ours = pytensor.function([x], pt.exp(x).sum() * x.shape[0],
-                             mode=numba_mode("NUMBA"))
+                             mode="INDRNN")
     source = graph_source(ours)
     assert source.startswith("def graph_function(v0):")
     n_nodes = len(ours.maker.fgraph.apply_nodes)

@@ -1,4 +1,4 @@
-"""Sums over one axis for :class:`~indrnn.link.numba.linker.NumbaNodeLinker`.
+"""Sums over one axis for :class:`~indrnn.compile.linker.NumbaNodeLinker`.
 
 PyTensor's Numba code for ``Sum`` handles any axes, layouts and strides;
 compiling it pulls in Numba's sort and error-formatting machinery, about

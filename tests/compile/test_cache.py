@@ -1,4 +1,4 @@
-"""indrnn.compile_cache: a stored function is the function of its graph.
+"""indrnn.compile.cache: a stored function is the function of its graph.
 
 Each test compiles into its own cache folder (``cache_dir`` patched) and
 checks a loaded function against numpy on the *calling* process's shared
@@ -14,8 +14,8 @@ import pytest
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
-from indrnn import compile_cache
-from indrnn.compile_cache import cached_function, graph_key
+from indrnn.compile import cache as compile_cache
+from indrnn.compile.cache import cached_function, graph_key
 
 MODE = "FAST_COMPILE"  # compiles nothing: the tests stay fast
 

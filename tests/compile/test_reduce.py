@@ -1,4 +1,4 @@
-"""indrnn.link.numba.reduce: the one-axis sum kernel of the node linker.
+"""indrnn.compile.reduce: the one-axis sum kernel of the node linker.
 
 Checked against exact sums (``math.fsum``) and PyTensor's own Numba code
 over axes, layouts (C, F, strided, reversed), empty axes and dtypes, and
@@ -11,8 +11,7 @@ import pytensor
 import pytensor.tensor as pt
 import pytest
 
-from indrnn.link.numba.linker import numba_mode
-from indrnn.link.numba.reduce import sum_function
+from indrnn.compile.reduce import sum_function
 
 
 def _layouts(rng, shape, dtype):
@@ -60,7 +59,7 @@ def test_matches_pytensor_numba_in_a_graph():
     x = pt.matrix("x", dtype="float32")
     outputs = [x.sum(axis=0, acc_dtype="float64"),
                pt.exp(x).sum(axis=1, acc_dtype="float64")]
-    ours = pytensor.function([x], outputs, mode=numba_mode("NUMBA"))
+    ours = pytensor.function([x], outputs, mode="INDRNN")
     theirs = pytensor.function([x], outputs, mode="NUMBA")
     kernels = [node for node in ours.maker.fgraph.apply_nodes
                if sum_function(node) is not None]

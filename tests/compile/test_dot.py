@@ -1,4 +1,4 @@
-"""indrnn.link.numba.dot: matrix products split by rows over threads.
+"""indrnn.compile.dot: matrix products split by rows over threads.
 
 What the module promises (its docstring): the same bits on every call, and
 numpy's unsplit product to round-off, for every layout and shape it takes
@@ -12,9 +12,8 @@ import pytensor
 import pytensor.tensor as pt
 import pytest
 
-from indrnn.link.numba.dot import (MIN_ROWS, MIN_SPLIT_WORK, dot_function,
-                                   dot_threads)
-from indrnn.link.numba.linker import numba_mode
+from indrnn.compile.dot import (MIN_ROWS, MIN_SPLIT_WORK, dot_function,
+                                dot_threads)
 
 
 def _node(dtype="float64"):
@@ -101,7 +100,7 @@ def test_in_a_compiled_function(monkeypatch):
     w = pt.matrix("w", dtype="float32")
     cost = pt.tanh(x @ w).sum()
     outputs = [x @ w, *pytensor.grad(cost, [x, w])]
-    ours = pytensor.function([x, w], outputs, mode=numba_mode("NUMBA"))
+    ours = pytensor.function([x, w], outputs, mode="INDRNN")
     theirs = pytensor.function([x, w], outputs, mode="NUMBA")
     code = ours.vm.jit_fn
     used = {getattr(code.__globals__.get(name), "__name__", "")
@@ -152,18 +151,18 @@ def test_background_products_wait_for_writers(monkeypatch):
     pool (the same numpy calls, so the same bits), call after call, and
     PyTensor's to round-off. A product that read an input already written
     over would be off by far more (the in-place increment adds 1)."""
-    from indrnn.link.numba.linker import runs_in_background
+    from indrnn.compile.linker import runs_in_background
 
     monkeypatch.setenv("INDRNN_DOT_THREADS", "2")
     inputs, outputs = _background_graph()
-    ours = pytensor.function(inputs, outputs, mode=numba_mode("NUMBA"))
+    ours = pytensor.function(inputs, outputs, mode="INDRNN")
     theirs = pytensor.function(inputs, outputs, mode="NUMBA")
     nodes = ours.maker.fgraph.toposort()
     assert any(runs_in_background(node) for node in nodes)
     assert any(getattr(node.op, "destroy_map", None) for node in nodes
                if type(node.op).__name__ == "IncSubtensor")
     monkeypatch.setenv("INDRNN_DOT_THREADS", "1")
-    alone = pytensor.function(inputs, outputs, mode=numba_mode("NUMBA"))
+    alone = pytensor.function(inputs, outputs, mode="INDRNN")
     assert not any(runs_in_background(node)
                    for node in alone.maker.fgraph.toposort())
     rng = np.random.default_rng(2)
@@ -183,7 +182,7 @@ def test_split_is_decided_when_the_program_is_generated(monkeypatch):
     blocks)."""
     from pytensor.graph.fg import FunctionGraph
 
-    from indrnn.link.numba.linker import graph_function
+    from indrnn.compile.linker import graph_function
 
     monkeypatch.setenv("INDRNN_DOT_THREADS", "2")
     x, y, w = (pt.matrix(name, dtype="float64") for name in "xyw")

@@ -7,7 +7,7 @@ viewed as ``(n, C)`` (features last, contiguous); every pass streams over
 the rows with the ``C`` features innermost, accumulating per-feature sums
 in a ``double`` buffer, so the loops are contiguous and vectorise.
 Kernels are ``noinline`` for the reason given in
-:mod:`indrnn.link.c.recurrence`.
+:mod:`indrnn.ops.c.recurrence`.
 """
 
 __all__ = ["C_CODE_VERSION", "support_code", "forward_code",
