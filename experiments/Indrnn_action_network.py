@@ -9,7 +9,7 @@ function (:func:`build_indrnn_network`). Not in the original:
 IndRNN paper (:mod:`indrnn.deep`), which :func:`build_network` picks with
 ``--net residual|dense`` (:func:`experiments.opts.deep_opts`).
 
-The training script (``Indrnn_action_train.py``) is ported in a later issue.
+The training script is :mod:`experiments.Indrnn_action_train`.
 Note that it clips the recurrent weights *after* each Adam step (with
 ``--constrain_U``), unlike the other experiments, which clip before it.
 

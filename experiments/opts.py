@@ -87,7 +87,7 @@ def deep_opts(parser):
     """Add the Deep IndRNN options (``--net plain|residual|dense`` ...).
 
     Not in the original: the options of
-    :func:`experiments._flags.add_deep_options`, with the same names and
+    :func:`indrnn.run.flags.add_deep_options`, with the same names and
     defaults as in the pixel-MNIST script. They are kept out of
     :func:`train_opts`, which holds exactly the original's flags; the
     default ``--net plain`` builds the original network.
