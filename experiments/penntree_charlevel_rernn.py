@@ -573,26 +573,10 @@ def build_deep_network(args, X_sym, hid_init_sym, *, U_bound,
         return InputLayer((batch_size, num_units),
                           hid_init_sym[:, start:start + num_units])
 
-    common = dict(bn_location=args.bn_location, bn='frame',
-                  dropout=args.dropout, U_bound=U_bound,
-                  u_lastlayer_ini=args.u_lastlayer_ini,
-                  grad_clipping=args.gradclipvalue, last_step_only=False,
-                  hid_init=state)
-    if args.net == 'residual':
-        body = deep.build_residual_indrnn(
-            l, None, hidden_units=args.hidden_units,
-            num_blocks=args.num_blocks, **common)
-    elif args.net == 'dense':
-        body = deep.build_dense_indrnn(
-            l, None, growth_rate=args.growth_rate,
-            block_config=args.block_config, num_first=args.num_first,
-            bn_size=args.bn_size, dropout_sec=args.dropout_sec,
-            dropout_trans=args.dropout_trans,
-            dropout_first=args.dropout_first,
-            add_last_layer=args.add_last_layer, **common)
-    else:
-        raise ValueError("unknown --net %r (expected 'residual' or "
-                         "'dense')" % (args.net,))
+    body = deep.build_from_options(
+        args, l, None, bn='frame', U_bound=U_bound,
+        grad_clipping=args.gradclipvalue, last_step_only=False,
+        hid_init=state)
     net.update(body)
 
     # The last layer, to the embedding's width (the author's last_fc +

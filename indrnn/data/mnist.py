@@ -541,9 +541,13 @@ class TrainBatches:
     def state_dict(self):
         """dict: order, position, completed passes and random state (JSON
         types), what a checkpoint keeps to continue the same batches."""
+        return dict(self.position_state(), order=self.order.tolist())
+
+    def position_state(self):
+        """dict: :meth:`state_dict` without the order, which changes only
+        when a pass ends (and is long: one entry per sequence)."""
         algorithm, keys, pos, has_gauss, gauss = self.rng.get_state()
-        return {'order': self.order.tolist(), 'position': int(self.position),
-                'epoch': int(self.epoch),
+        return {'position': int(self.position), 'epoch': int(self.epoch),
                 'rng': [algorithm, keys.tolist(), int(pos), int(has_gauss),
                         float(gauss)]}
 
@@ -748,10 +752,11 @@ class ResumableBatches:
         self._state = self._snapshot()
 
     def _snapshot(self):
-        state = self.batches.state_dict()
-        # The order changes only when a pass ends; its list is reused.
+        state = self.batches.position_state()
+        # The order changes only when a pass ends: its list (60,000
+        # entries for MNIST) is made once per pass, not once per batch.
         if self._order[0] != state['epoch']:
-            self._order = (state['epoch'], state['order'])
+            self._order = (state['epoch'], self.batches.order.tolist())
         state['order'] = self._order[1]
         return state
 

@@ -84,6 +84,7 @@ class RunReport:
         self.columns = list(columns)
         self.x = x
         self.plot_always = plot_always
+        self._csv_columns, self._csv_rows, self._csv_last = [], 0, None
         self.tables = dict(tables or {})
         self.rows = []
         self._plot = bool(self.curves)
@@ -104,11 +105,7 @@ class RunReport:
         self.rows = rows
         tables = {name: rows() for name, rows in self.tables.items()}
         self._write_json(tables)
-        columns = list(self.columns)
-        for row in rows:
-            columns += [k for k in row if k not in columns and k != 'time']
-        columns.append('time')
-        _write_csv(self.base + '.csv', columns, rows)
+        self._write_reports_csv(rows)
         for name, table in tables.items():
             columns = []
             for row in table:
@@ -123,6 +120,31 @@ class RunReport:
                     self.log("matplotlib is not installed: no learning-curve "
                              "PNG (pip install 'indrnn[plot]')")
 
+    def _write_reports_csv(self, rows):
+        # Reports come every few steps for days: new rows are appended,
+        # and the file is rewritten only when one brings a new column or
+        # the rows are not those written before plus new ones.
+        written = self._csv_rows
+        if written > len(rows) or (written and rows[written - 1]
+                                   is not self._csv_last):
+            written = 0
+        new = [k for row in rows[written:] for k in row
+               if k not in self._csv_columns]
+        if written and not new:
+            with writing(self.base + '.csv', 'a', newline='') as f:
+                csv.DictWriter(f, fieldnames=self._csv_columns).writerows(
+                    rows[written:])
+        else:
+            columns = list(self.columns)
+            for row in rows:
+                columns += [k for k in row
+                            if k not in columns and k != 'time']
+            columns.append('time')
+            _write_csv(self.base + '.csv', columns, rows)
+            self._csv_columns = columns
+        self._csv_rows = len(rows)
+        self._csv_last = rows[-1] if rows else None
+
     def add(self, **entries):
         """Add entries to the JSON and rewrite it (e.g. test figures
         computed after the run), with the rows last written."""
@@ -130,9 +152,10 @@ class RunReport:
         self._write_json({name: rows() for name, rows in self.tables.items()})
 
     def _write_json(self, tables):
+        text = json.dumps(dict(self.header, reports=self.rows, **tables),
+                          indent=1, default=jsonable)
         with writing(self.base + '.json') as f:
-            json.dump(dict(self.header, reports=self.rows, **tables), f,
-                      indent=1, default=jsonable)
+            f.write(text)
 
 
 def _write_csv(path, columns, rows):

@@ -97,3 +97,20 @@ def test_report_without_matplotlib(tmp_path, monkeypatch):
     writer.write(rows, stop_reason='max_steps', steps=1)
     assert len(lines) == 1 and 'matplotlib is not installed' in lines[0][0]
     assert not (tmp_path / 'r.png').exists()
+
+
+def test_report_rows_appended_read_as_one_write(tmp_path):
+    rows = [{'step': i, 'learning_rate': 0.1, 'loss': 1.0 / i, 'time': i}
+            for i in range(1, 6)]
+    rows[3]['accuracy'] = 0.5       # a column that appears late
+    growing = RunReport(str(tmp_path / 'a'), {})
+    for n in range(1, len(rows) + 1):
+        growing.write(rows[:n])
+    RunReport(str(tmp_path / 'b'), {}).write(rows)
+    assert (tmp_path / 'a.csv').read_text() == \
+        (tmp_path / 'b.csv').read_text()
+    # Other rows than those written before: the file is rewritten.
+    growing.write(rows[:2])
+    assert (tmp_path / 'a.csv').read_text().splitlines()[0] == \
+        'step,learning_rate,loss,time'
+    assert len((tmp_path / 'a.csv').read_text().splitlines()) == 3

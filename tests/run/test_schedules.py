@@ -8,6 +8,23 @@ import indrnn.lasagne as lasagne
 from indrnn.run.schedules import PlateauDecay, StepDecay
 
 
+def plateau_events(schedule, values):
+    """Feed ``values`` to ``schedule`` as one evaluation each; the decays
+    (with the "parameters" restored: the evaluation they were copied at)
+    and the stop, in the form of the reference rules below."""
+    events, params = [], {"value": None}
+    for epoch, value in enumerate(values, 1):
+        action = schedule.update(value, snapshot=lambda e=epoch: e,
+                                 restore=lambda p: params.update(value=p))
+        if action == 'decayed':
+            events.append((epoch, 'decay', float(schedule.learning_rate),
+                           params["value"]))
+        if schedule.stop:
+            events.append((epoch, 'stop'))
+            break
+    return events
+
+
 def original_schedule(values, lr, pThre, decay, lastbpc):
     """The original's end-of-epoch rule, line by line (best_para as the
     epoch index it was taken at)."""
@@ -41,19 +58,7 @@ def test_schedule_follows_the_original(seed):
                                       100.0)
     assert any(e[1] == 'decay' for e in ref)
     schedule = PlateauDecay(0.01, pThre, 0.2, initial_best=100.0)
-    events = []
-    params = {"value": None}
-    for epoch, value in enumerate(values, 1):
-        # The "parameters" are the epoch they were copied at.
-        action = schedule.update(value, snapshot=lambda e=epoch: e,
-                                 restore=lambda p: params.update(value=p))
-        if action == 'decayed':
-            events.append((epoch, 'decay', float(schedule.learning_rate),
-                           params["value"]))
-        if schedule.stop:
-            events.append((epoch, 'stop'))
-            break
-    assert events == ref
+    assert plateau_events(schedule, values) == ref
     assert schedule.best == ref_best
 
 
@@ -104,17 +109,7 @@ def test_plateau_max_mode_follows_the_action_script(seed):
     assert any(e[1] == 'decay' for e in ref)
     schedule = PlateauDecay(1e-3, 10, 0.1, initial_best=0.0,
                             stop_below=1e-7, mode='max')
-    events, params = [], {"value": None}
-    for epoch, value in enumerate(values, 1):
-        action = schedule.update(value, snapshot=lambda e=epoch: e,
-                                 restore=lambda p: params.update(value=p))
-        if action == 'decayed':
-            events.append((epoch, 'decay', float(schedule.learning_rate),
-                           params["value"]))
-        if schedule.stop:
-            events.append((epoch, 'stop'))
-            break
-    assert events == ref
+    assert plateau_events(schedule, values) == ref
     assert schedule.best == ref_best
 
 
