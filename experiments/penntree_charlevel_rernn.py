@@ -165,7 +165,7 @@ def add_deep_lm_options(parser):
     """Add ``--net plain|residual|dense`` and the deep language models'
     options to a PTB parser.
 
-    The options of :func:`experiments._flags.add_deep_options` (the names
+    The options of :func:`indrnn.run.flags.add_deep_options` (the names
     of the other experiments) with the defaults :data:`DEEP_LM_DEFAULTS`,
     plus three of the author's language-model options: ``--embed_size``,
     ``--dropout_words`` and ``--dropout_extrafc``. None of them changes

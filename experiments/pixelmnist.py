@@ -646,7 +646,7 @@ def _load_data(args, log, permute_seed, permute=True):
 
 #: Flags that must equal the checkpoint's on ``--resume``: those that shape
 #: the network, the data or the training, the Deep IndRNN options
-#: (``experiments._flags.DEEP_OPTIONS``) included; checked before anything
+#: (``indrnn.run.flags.DEEP_OPTIONS``) included; checked before anything
 #: is built. The seeds need not: parameters, permutation, batch order and
 #: random states come from the checkpoint.
 CONFIG_KEYS = ('model', 'num_layers', 'hidden_units', 'batch_size', 'lr',

@@ -582,7 +582,7 @@ def config_keys(args):
 
     Those of :data:`CONFIG_KEYS` that ``args`` has (the two scripts
     differ), the Deep IndRNN options (``--net`` and its settings,
-    :data:`experiments._flags.DEEP_OPTIONS`) where the parser has them, and
+    :data:`indrnn.run.flags.DEEP_OPTIONS`) where the parser has them, and
     every other flag not in :data:`RESUME_FREE_KEYS`, so that a flag added
     later is checked unless declared free.
 
