@@ -27,6 +27,8 @@ COMMANDS = {
     'ntu-synthetic': ('indrnn.data.ntu_synthetic',
                       'write a small synthetic NTU data set'),
     'viz': ('experiments.viz', 'pictures for teaching'),
+    'reproduce': ('experiments.reproduce',
+                  "run a paper table or figure on Ray (--list)"),
 }
 
 #: The original scripts' names, as subcommands.
