@@ -319,10 +319,8 @@ def write_confusion(labels, predictions, num_classes, base, title=None,
 
     Parameters
     ----------
-    labels, predictions : array-like of int
-        True and predicted classes.
-    num_classes : int
-        Size of the matrix.
+    labels, predictions, num_classes
+        As in :func:`confusion_matrix`.
     base : str
         The files' path without suffix.
     title : str, optional
