@@ -34,12 +34,11 @@ import numpy as np
 
 import indrnn.lasagne as lasagne
 from indrnn.lasagne.init import HeNormal, Uniform
-from indrnn.lasagne.layers import (BatchNormLayer, DenseLayer,
-                                   DimshuffleLayer, DropoutLayer, InputLayer,
-                                   ReshapeLayer)
-from indrnn.lasagne.nonlinearities import rectify, softmax
+from indrnn.lasagne.layers import DimshuffleLayer, InputLayer, ReshapeLayer
+from indrnn.lasagne.nonlinearities import rectify
 from indrnn import deep
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
+from indrnn.stacked import build_deep_classifier, build_plain_indrnn
 
 from experiments import opts
 
@@ -101,28 +100,20 @@ def network_globals(args, indim=INDIM, outputclass=OUTPUTCLASS):
     >>> round(g.U_bound ** 20, 6), type(g.U_bound).__name__
     (2.0, 'float')
     """
-    g = types.SimpleNamespace()
-    g.batch_size = args.batch_size
-    g.seq_len = args.seq_len
-    g.num_layers = args.num_layers
-    g.hidden_units = args.hidden_units
-    g.outputclass = outputclass
-    g.indim = indim
-    g.droprate = args.droprate
-    g.gradclipvalue = GRADCLIPVALUE
-    g.act = rectify
     # --MAG is parsed as np.float32. Under the NumPy 1.x the original ran
     # with, ``pow(np.float32, float)`` gave a float64; NumPy 2 keeps float32.
     # float() keeps the original's (float64) bound, which the training
     # script clips to.
-    mag = float(args.MAG)
-    g.U_bound = pow(mag, 1.0 / g.seq_len)
-    g.U_lowbound = pow(1.0 / mag, 1.0 / g.seq_len)
-    g.rnnmodel = IndRNNLayer_onlyrecurrent
-    g.ini_W = HeNormal(gain=np.sqrt(2) / np.sqrt(args.seq_len))
-    if getattr(args, 'bn_drop', False) or args.use_bn_afterrnn:
-        g.ini_W = Uniform(args.ini_in2hid)
-    return g
+    U_bound, U_lowbound = deep.recurrent_bounds(args.seq_len, float(args.MAG))
+    return types.SimpleNamespace(
+        batch_size=args.batch_size, seq_len=args.seq_len,
+        num_layers=args.num_layers, hidden_units=args.hidden_units,
+        outputclass=outputclass, indim=indim, droprate=args.droprate,
+        gradclipvalue=GRADCLIPVALUE, act=rectify, U_bound=U_bound,
+        U_lowbound=U_lowbound, rnnmodel=IndRNNLayer_onlyrecurrent,
+        ini_W=Uniform(args.ini_in2hid)
+        if getattr(args, 'bn_drop', False) or args.use_bn_afterrnn
+        else HeNormal(gain=np.sqrt(2) / np.sqrt(args.seq_len)))
 
 
 def build_indrnn_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):
@@ -135,6 +126,8 @@ def build_indrnn_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):
     ``BatchNormLayer(axes=(0, 1))`` -> ``IndRNNLayer_onlyrecurrent`` ->
     [BatchNorm with ``--use_bn_afterrnn``] -> [Dropout with
     ``--use_dropout``]. The last time step goes to a softmax ``DenseLayer``.
+    The stack is :func:`indrnn.stacked.build_plain_indrnn`, shared with the
+    pixel-MNIST script.
 
     Parameters
     ----------
@@ -175,55 +168,15 @@ def build_indrnn_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):
             "--bn_drop needs the original's batch_norm_withdrop_timefirst "
             "BatchNormLayer, which is not ported")
     g = network_globals(args, indim, outputclass)
-    batch_size, seq_len = g.batch_size, g.seq_len
-    num_layers, hidden_units = g.num_layers, g.hidden_units
-    droprate, rnnmodel = g.droprate, g.rnnmodel
-
-    net = {}
-    net['input0'] = InputLayer((batch_size, seq_len, indim, 3), X_sym)
+    net = {'input0': InputLayer((g.batch_size, g.seq_len, indim, 3), X_sym)}
     net['input'] = ReshapeLayer(net['input0'],
-                                (batch_size, seq_len, indim * 3))
-    net['rnn0'] = DimshuffleLayer(net['input'], (1, 0, 2))
-    for l in range(1, num_layers + 1):
-        # Recurrent weights start in [0, U_bound], except the last layer's,
-        # which start at U_lowbound.
-        hidini = 0
-        if l == num_layers:
-            hidini = g.U_lowbound
-        net['rnn%d' % (l - 1)] = ReshapeLayer(net['rnn%d' % (l - 1)],
-                                              (batch_size * seq_len, -1))
-        net['rnn%d' % (l - 1)] = DenseLayer(
-            net['rnn%d' % (l - 1)], hidden_units, W=g.ini_W,
-            b=lasagne.init.Constant(args.ini_b), nonlinearity=None)
-        net['rnn%d' % (l - 1)] = ReshapeLayer(net['rnn%d' % (l - 1)],
-                                              (seq_len, batch_size, -1))
-        if args.conv_drop:
-            net['rnn%d' % (l - 1)] = DropoutLayer(
-                net['rnn%d' % (l - 1)], p=droprate, shared_axes=(0,))
-        net['rnn%d' % l] = net['rnn%d' % (l - 1)]
-        if not args.use_bn_afterrnn:
-            # Lasagne's BatchNormLayer: statistics over time and batch.
-            net['rnn%d' % l] = BatchNormLayer(
-                net['rnn%d' % l], beta=lasagne.init.Constant(args.ini_b),
-                axes=(0, 1))
-
-        net['rnn%d' % l] = rnnmodel(
-            net['rnn%d' % l], hidden_units,
-            W_hid_to_hid=Uniform(range=(hidini, g.U_bound)),
-            nonlinearity=g.act, only_return_final=False,
-            grad_clipping=g.gradclipvalue)
-
-        if args.use_bn_afterrnn:
-            net['rnn%d' % l] = BatchNormLayer(net['rnn%d' % l], axes=(0, 1))
-        if args.use_dropout and l % args.drop_layers == 0:
-            net['rnn%d' % l] = DropoutLayer(net['rnn%d' % l], p=droprate,
-                                            shared_axes=(0,))
-
-    net['rnn%d' % num_layers] = lasagne.layers.SliceLayer(
-        net['rnn%d' % num_layers], indices=-1, axis=0)
-    net['out'] = DenseLayer(net['rnn%d' % num_layers], outputclass,
-                            nonlinearity=softmax)
-    return net
+                                (g.batch_size, g.seq_len, indim * 3))
+    return build_plain_indrnn(
+        net, DimshuffleLayer(net['input'], (1, 0, 2)), g, g.gradclipvalue,
+        b=lasagne.init.Constant(args.ini_b), bn_after=args.use_bn_afterrnn,
+        input_dropout=g.droprate if args.conv_drop else None,
+        dropout=g.droprate if args.use_dropout else None,
+        drop_layers=args.drop_layers, rnnmodel=g.rnnmodel)
 
 
 def build_deep_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):
@@ -233,8 +186,10 @@ def build_deep_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):
     :func:`build_indrnn_network`, then
     :func:`indrnn.deep.build_residual_indrnn` (``--num_blocks`` blocks of
     width ``--hidden_units``) or :func:`indrnn.deep.build_dense_indrnn`
-    (:func:`indrnn.deep.build_from_options`) runs with sequence-wise batch normalisation (statistics over time and
-    batch, as the plain network), recurrent weights in ``[0, U_bound]``
+    (:func:`indrnn.deep.build_from_options`, through
+    :func:`indrnn.stacked.build_deep_classifier`) runs with sequence-wise
+    batch normalisation (statistics over time and batch, as the plain
+    network), recurrent weights in ``[0, U_bound]``
     (``U_bound = MAG ** (1 / seq_len)``, clipped after each step with
     ``--constrain_U``; with ``--u_lastlayer_ini`` the last layer starts in
     ``[U_lowbound, U_bound]``) and the original's gradient clipping; the
@@ -279,16 +234,11 @@ def build_deep_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):
             "--bn_drop needs the original's batch_norm_withdrop_timefirst "
             "BatchNormLayer, which is not ported")
     g = network_globals(args, indim, outputclass)
-    inputs = {'input0': InputLayer((g.batch_size, g.seq_len, indim, 3),
-                                   X_sym)}
-    inputs['input'] = ReshapeLayer(inputs['input0'],
-                                   (g.batch_size, g.seq_len, indim * 3))
-    inputs['time_first'] = DimshuffleLayer(inputs['input'], (1, 0, 2))
-    net = deep.build_from_options(
-        args, inputs['time_first'], outputclass, bn='sequence',
-        U_bound=g.U_bound, grad_clipping=g.gradclipvalue, last_step_only=True)
-    net.update(inputs)
-    return net
+    net = {'input0': InputLayer((g.batch_size, g.seq_len, indim, 3), X_sym)}
+    net['input'] = ReshapeLayer(net['input0'],
+                                (g.batch_size, g.seq_len, indim * 3))
+    return build_deep_classifier(args, net, DimshuffleLayer(
+        net['input'], (1, 0, 2)), g, g.gradclipvalue)
 
 
 def build_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):

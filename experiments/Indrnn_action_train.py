@@ -77,8 +77,10 @@ import pytensor.tensor as pt
 import indrnn.lasagne as lasagne
 from indrnn.data import ntu
 from indrnn.run import Constant, PlateauDecay, Run, command
-from indrnn.run.flags import DEEP_OPTIONS, add_run_flags
-from indrnn.training import compile_test_fn, compile_train_fn, weight_decay
+from indrnn.run.evaluation import (classifier_figures, compile_classifier,
+                                   confusion_matrix, mean_over_batches,
+                                   save_confusion_png, write_confusion)
+from indrnn.run.flags import DEEP_OPTIONS, add_run_flags, net_name
 
 from experiments import Indrnn_action_network as action_network
 from experiments import opts
@@ -86,7 +88,7 @@ from experiments import opts
 __all__ = ["SAVE_NAME", "DISP_FREQ", "PATIENCE_THRE", "TEST_NO", "EVENTS",
            "CONFIG_KEYS", "make_parser", "make_main_parser", "save_name",
            "dataset_names", "compile_functions", "epoch_schedule",
-           "mean_accuracy", "average_over_crops", "confusion_matrix",
+           "average_over_crops", "confusion_matrix",
            "save_confusion_png", "main"]
 
 #: Base name of the saved parameters, as the original.
@@ -178,8 +180,7 @@ def save_name(args):
     >>> save_name(make_parser().parse_args([]))
     'action_indrnn'
     """
-    net = getattr(args, 'net', 'plain')
-    return SAVE_NAME + ('' if net == 'plain' else '_' + net)
+    return net_name(SAVE_NAME, args)
 
 
 def dataset_names(args):
@@ -231,32 +232,14 @@ def compile_functions(args, net, X_sym, y_sym, mode=None):
     bn_test_fn : callable
         The same with BatchNorm's running averages.
     """
-    out = net['out']
-
-    def accuracy(prediction):
-        return pt.mean(lasagne.objectives.categorical_accuracy(
-            prediction, y_sym, top_k=1), dtype=pytensor.config.floatX)
-
-    prediction = lasagne.layers.get_output(out, X_sym, deterministic=False)
-    loss = lasagne.objectives.categorical_crossentropy(prediction,
-                                                       y_sym).mean()
-    if args.use_weightdecay_nohiddenW:
-        # Added term by term, in parameter order, as the original.
-        loss = sum(weight_decay(out, args.decayrate), loss)
-    train_fn = compile_train_fn(
-        [X_sym, y_sym], loss, lasagne.layers.get_all_params(out,
-                                                           trainable=True),
-        outputs=[loss, accuracy(prediction)], clip_after_step=True,
-        U_bound=action_network.network_globals(args).U_bound
-        if args.constrain_U else None, mode=mode)
     # With the batch's statistics, then with BatchNorm's averages.
-    test_fns = []
-    for averages in (False, True):
-        prediction = lasagne.layers.get_output(
-            out, X_sym, deterministic=True, batch_norm_use_averages=averages)
-        test_fns.append(compile_test_fn(
-            [X_sym, y_sym], [accuracy(prediction), prediction], mode=mode))
-    return (train_fn,) + tuple(test_fns)
+    return compile_classifier(
+        net['out'], X_sym, y_sym,
+        lambda prediction: [classifier_figures(prediction, y_sym)[1],
+                            prediction],
+        decay=args.decayrate if args.use_weightdecay_nohiddenW else None,
+        U_bound=action_network.network_globals(args).U_bound
+        if args.constrain_U else None, clip_after_step=True, mode=mode)
 
 
 def epoch_schedule(args):
@@ -290,36 +273,6 @@ def epoch_schedule(args):
     return PlateauDecay(args.lr, patience=PATIENCE_THRE, decay=0.1,
                         initial_best=0.0, stop_below=args.end_rate,
                         mode='max')
-
-
-def mean_accuracy(fn, get_batch, num_batches):
-    """Mean of ``fn``'s accuracy over ``num_batches`` batches.
-
-    Parameters
-    ----------
-    fn : callable
-        ``fn(x, y) -> [acc, ...]``.
-    get_batch : callable
-        Returns ``(x, y, ...)``.
-    num_batches : int
-        Batches to average.
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> batches = iter([(None, None), (None, None)])
-    >>> accs = iter([0.5, 1.0])
-    >>> mean_accuracy(lambda x, y: [next(accs)], lambda: next(batches), 2)
-    0.75
-    """
-    total = 0.0
-    for _ in range(num_batches):
-        batch = get_batch()
-        total += float(fn(batch[0], batch[1])[0])
-    return total / num_batches
 
 
 def average_over_crops(fn, get_batch, num_samples, num_batches, num_classes):
@@ -373,89 +326,6 @@ def average_over_crops(fn, get_batch, num_samples, num_batches, num_classes):
     return total / max(num_batches, 1), scores
 
 
-def confusion_matrix(labels, predictions, num_classes):
-    """Counts of (true class, predicted class).
-
-    Parameters
-    ----------
-    labels, predictions : array-like of int
-        True and predicted classes.
-    num_classes : int
-        Size of the matrix.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(num_classes, num_classes)`` int64; rows are true classes.
-
-    Examples
-    --------
-    >>> confusion_matrix([0, 1, 1], [0, 0, 1], 2).tolist()
-    [[1, 0], [1, 1]]
-    """
-    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(matrix, (np.asarray(labels), np.asarray(predictions)), 1)
-    return matrix
-
-
-def save_confusion_png(matrix, path, title=None):
-    """Draw a confusion matrix as a PNG, if matplotlib is installed.
-
-    Only the classes that occur (as truth or prediction) are drawn, labelled
-    ``A001``... as in the NTU sample names; rows are normalised to the share
-    of each true class.
-
-    Parameters
-    ----------
-    matrix : numpy.ndarray
-        From :func:`confusion_matrix`.
-    path : str
-        The PNG file.
-    title : str, optional
-        Figure title.
-
-    Returns
-    -------
-    bool
-        False (and nothing written) when matplotlib is missing.
-    """
-    try:
-        # The figure API without pyplot: no global state, no display.
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        return False
-    used = np.nonzero(matrix.sum(axis=0) + matrix.sum(axis=1))[0]
-    sub = matrix[np.ix_(used, used)].astype(float)
-    share = sub / np.maximum(sub.sum(axis=1, keepdims=True), 1)
-    size = min(4 + 0.2 * len(used), 16)
-    fig = Figure(figsize=(size + 1, size))
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    image = ax.imshow(share, cmap='Blues', vmin=0, vmax=1)
-    names = ['A%03d' % (c + 1) for c in used]
-    step = max(1, len(used) // 30)
-    ax.set_xticks(range(0, len(used), step))
-    ax.set_xticklabels(names[::step], rotation=90, fontsize=7)
-    ax.set_yticks(range(0, len(used), step))
-    ax.set_yticklabels(names[::step], fontsize=7)
-    ax.set_xlabel('predicted class')
-    ax.set_ylabel('true class')
-    if len(used) <= 12:
-        for i in range(len(used)):
-            for j in range(len(used)):
-                if sub[i, j]:
-                    ax.text(j, i, '%d' % sub[i, j], ha='center',
-                            va='center', fontsize=8,
-                            color='white' if share[i, j] > 0.5 else 'black')
-    if title:
-        ax.set_title(title)
-    fig.colorbar(image, ax=ax, label='share of the true class')
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    return True
-
-
 def _data_rngs(seed):
     """Independent random states for the split and the three handlers."""
     children = np.random.SeedSequence(seed).spawn(4)
@@ -501,8 +371,10 @@ def _run(args, argv):
             if loop.step % steps_per_epoch:
                 return
             epoch, lr = loop.step // steps_per_epoch, loop.learning_rate
-            accs = [mean_accuracy(fn, dh_eval.get_batch, eval_batches)
-                    for fn in (test_fn, bn_test_fn)]
+            # Each function on its own eval_batches batches, in turn.
+            accs = [mean_over_batches(
+                fn, (dh_eval.get_batch() for _ in range(eval_batches)),
+                ['acc'])['acc'] for fn in (test_fn, bn_test_fn)]
             log('epoch', epoch, 'step', loop.step, 'evalacc,bn_evalacc',
                 *['%.6g' % acc for acc in accs])
             event = EVENTS[schedule.update(
@@ -564,17 +436,11 @@ def _final_test(args, run, test_fn, bn_test_fn, test_data, rng):
             run.log(key, '%.6g' % batch_acc, '%.6g' % sample_acc)
             results[key] = {'per_batch': batch_acc, 'per_sample': sample_acc}
     # The confusion matrix of the usual inference: BatchNorm averages.
-    matrix = confusion_matrix(labels, predictions['bn_testacc'], classes)
-    path = run.base + '_confusion'
-    np.savetxt(path + '.csv', matrix, fmt='%d', delimiter=',')
     title = 'bn_testacc per sample %.4f (%d sequences)' % (
         results['bn_testacc']['per_sample'], len(labels))
-    if save_confusion_png(matrix, path + '.png', title):
-        run.log('confusion matrix:', path + '.png')
-    else:
-        run.log('confusion matrix:', path + '.csv', '(for the PNG, '
-                'install matplotlib: pip install matplotlib)')
-    return dict(results, confusion_matrix=path + '.csv')
+    return dict(results, confusion_matrix=write_confusion(
+        labels, predictions['bn_testacc'], classes, run.base + '_confusion',
+        title, run.log))
 
 
 def main(argv=None):

@@ -47,41 +47,26 @@ import pytensor.tensor as pt
 
 import indrnn.lasagne as lasagne
 from indrnn.lasagne.init import HeNormal, Normal, Uniform
-from indrnn.lasagne.layers import (BatchNormLayer, DenseLayer,
-                                   DimshuffleLayer, InputLayer, LSTMLayer,
-                                   RecurrentLayer, ReshapeLayer)
+from indrnn.lasagne.layers import (DenseLayer, DimshuffleLayer, InputLayer,
+                                   LSTMLayer, RecurrentLayer)
 from indrnn.lasagne.nonlinearities import rectify, softmax
 from indrnn import deep
 from indrnn.data import mnist
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
-from indrnn.checkpoint import CheckpointMismatchError
+from indrnn.stacked import build_deep_classifier, build_plain_indrnn
 from indrnn.run import Constant, Run, StepDecay, command
+from indrnn.run.evaluation import (classifier_figures, compile_classifier,
+                                   mean_over_batches)
 from indrnn.run.flags import (DEEP_OPTIONS, NETS, add_deep_options,
-                              add_run_flags, nonnegative_float32,
+                              add_run_flags, net_name, nonnegative_float32,
                               positive_float32, positive_int)
-from indrnn.training import compile_test_fn, compile_train_fn, weight_decay
 
-__all__ = [
-    "OUTPUTCLASS",
-    "SEQ_LEN",
-    "FEATURE_SIZE",
-    "make_parser",
-    "network_globals",
-    "build_lstm_network",
-    "build_rnn_network",
-    "build_res_rnn_network",
-    "build_deep_network",
-    "build_network",
-    "LR_DECAY_STEPS",
-    "make_run_parser",
-    "NETS",
-    "add_deep_options",
-    "make_main_parser",
-    "save_name",
-    "compile_functions",
-    "evaluate_test_set",
-    "main",
-]
+__all__ = ["OUTPUTCLASS", "SEQ_LEN", "FEATURE_SIZE", "make_parser",
+           "network_globals", "build_lstm_network", "build_rnn_network",
+           "build_res_rnn_network", "build_deep_network", "build_network",
+           "LR_DECAY_STEPS", "make_run_parser", "NETS", "add_deep_options",
+           "make_main_parser", "save_name", "compile_functions",
+           "evaluate_test_set", "main"]
 
 #: Number of classes (the original's module global ``outputclass``).
 OUTPUTCLASS = 10
@@ -219,25 +204,18 @@ def network_globals(args, seq_len=SEQ_LEN, feature_size=FEATURE_SIZE):
     >>> round(g.U_bound ** 784, 6)
     2.0
     """
-    g = types.SimpleNamespace()
-    g.batch_size = args.batch_size
-    g.hidden_units = args.hidden_units
-    g.outputclass = OUTPUTCLASS
-    g.seq_len = seq_len
-    g.feature_size = feature_size
     # |u|**seq_len stays within [1/MAG, MAG]: the recurrent weight clip
     # (U_bound) and the lower end of the last layer's initialisation.
-    g.U_bound = pow(args.MAG, 1.0 / seq_len)
-    g.U_lowbound = pow(1.0 / args.MAG, 1.0 / seq_len)
-    g.act = rectify
-    g.lr = args.lr
-    g.num_layers = args.num_layers
-    # One initializer instance shared by all input DenseLayers, as the
-    # original's module global.
-    g.ini_W = HeNormal(gain=np.sqrt(2) / 2.0)
-    if args.use_bn_afterrnn:
-        g.ini_W = Uniform(args.ini)
-    return g
+    U_bound, U_lowbound = deep.recurrent_bounds(seq_len, args.MAG)
+    return types.SimpleNamespace(
+        batch_size=args.batch_size, hidden_units=args.hidden_units,
+        outputclass=OUTPUTCLASS, seq_len=seq_len, feature_size=feature_size,
+        U_bound=U_bound, U_lowbound=U_lowbound, act=rectify, lr=args.lr,
+        num_layers=args.num_layers,
+        # One initializer instance shared by all input DenseLayers, as the
+        # original's module global.
+        ini_W=Uniform(args.ini) if args.use_bn_afterrnn
+        else HeNormal(gain=np.sqrt(2) / 2.0))
 
 
 def build_lstm_network(args, rnnmodel=LSTMLayer, seq_len=SEQ_LEN,
@@ -269,8 +247,7 @@ def build_lstm_network(args, rnnmodel=LSTMLayer, seq_len=SEQ_LEN,
     (4, 10)
     """
     g = network_globals(args, seq_len, feature_size)
-    net = {}
-    net['input'] = InputLayer((g.batch_size, seq_len, feature_size))
+    net = {'input': InputLayer((g.batch_size, seq_len, feature_size))}
     net['rnn'] = rnnmodel(
         net['input'], g.hidden_units,
         forgetgate=lasagne.layers.Gate(b=lasagne.init.Constant(1.)),
@@ -311,14 +288,12 @@ def build_rnn_network(args, rnnmodel=RecurrentLayer, seq_len=SEQ_LEN,
     8.0
     """
     g = network_globals(args, seq_len, feature_size)
-    hidden_units = g.hidden_units
-    net = {}
-    net['input'] = InputLayer((g.batch_size, seq_len, feature_size))
+    net = {'input': InputLayer((g.batch_size, seq_len, feature_size))}
     net['rnn'] = rnnmodel(
-        net['input'], hidden_units, nonlinearity=g.act,
+        net['input'], g.hidden_units, nonlinearity=g.act,
         W_in_to_hid=Normal(args.ini),
         # The original passes a callable that ignores the requested shape.
-        W_hid_to_hid=lambda shape: np.identity(hidden_units,
+        W_hid_to_hid=lambda shape: np.identity(g.hidden_units,
                                                dtype=np.float32),
         only_return_final=True, grad_clipping=args.gradclipvalue)
     net['out'] = DenseLayer(net['rnn'], g.outputclass, nonlinearity=softmax)
@@ -335,6 +310,8 @@ def build_res_rnn_network(args, rnnmodel=IndRNNLayer_onlyrecurrent,
     ``rnnmodel`` (``IndRNNLayer_onlyrecurrent``, time-first). With
     ``--use_bn_afterrnn`` the BatchNorm follows the recurrent layer instead.
     The last time step is sliced out and fed to a softmax ``DenseLayer``.
+    The stack is :func:`indrnn.stacked.build_plain_indrnn`, shared with the
+    action-recognition script.
 
     Parameters
     ----------
@@ -362,54 +339,19 @@ def build_res_rnn_network(args, rnnmodel=IndRNNLayer_onlyrecurrent,
     (4, 8)
     """
     g = network_globals(args, seq_len, feature_size)
-    batch_size, hidden_units = g.batch_size, g.hidden_units
-    num_layers = g.num_layers
-    net = {}
-    net['input'] = InputLayer((batch_size, seq_len, feature_size))
-    net['rnn0'] = DimshuffleLayer(net['input'], (1, 0, 2))
-    for l in range(1, num_layers + 1):
-        # Recurrent weights start in [0, U_bound], except the last layer's,
-        # which start at U_lowbound so long-term memory is kept there.
-        hidini = 0
-        if l == num_layers:
-            hidini = g.U_lowbound
-
-        net['rnn%d' % (l - 1)] = ReshapeLayer(
-            net['rnn%d' % (l - 1)], (batch_size * seq_len, -1))
-        # Uniform(range=(0, ini_b)) is the constant 0 for the default ini_b.
-        net['rnn%d' % (l - 1)] = DenseLayer(
-            net['rnn%d' % (l - 1)], hidden_units, W=g.ini_W,
-            b=Uniform(range=(0, args.ini_b)), nonlinearity=None)
-        net['rnn%d' % (l - 1)] = ReshapeLayer(
-            net['rnn%d' % (l - 1)], (seq_len, batch_size, -1))
-
-        net['rnn%d' % l] = net['rnn%d' % (l - 1)]
-        if not args.use_bn_afterrnn:
-            # Lasagne's BatchNormLayer: statistics over time and batch.
-            net['rnn%d' % l] = BatchNormLayer(
-                net['rnn%d' % l], axes=(0, 1),
-                beta=Uniform(range=(0, args.ini_b)))
-
-        net['rnn%d' % l] = rnnmodel(
-            net['rnn%d' % l], hidden_units,
-            W_hid_to_hid=Uniform(range=(hidini, g.U_bound)),
-            nonlinearity=g.act, only_return_final=False,
-            grad_clipping=args.gradclipvalue)
-        if args.use_bn_afterrnn:
-            net['rnn%d' % l] = BatchNormLayer(net['rnn%d' % l], axes=(0, 1))
-        if l == num_layers:
-            net['rnn%d' % num_layers] = lasagne.layers.SliceLayer(
-                net['rnn%d' % num_layers], indices=-1, axis=0)
-
-    net['out'] = DenseLayer(net['rnn%d' % num_layers], g.outputclass,
-                            nonlinearity=softmax)
-    return net
+    net = {'input': InputLayer((g.batch_size, seq_len, feature_size))}
+    # Uniform(range=(0, ini_b)) is the constant 0 for the default ini_b.
+    return build_plain_indrnn(
+        net, DimshuffleLayer(net['input'], (1, 0, 2)), g, args.gradclipvalue,
+        b=Uniform(range=(0, args.ini_b)), bn_after=args.use_bn_afterrnn,
+        rnnmodel=rnnmodel)
 
 
 def build_deep_network(args, seq_len=SEQ_LEN, feature_size=FEATURE_SIZE):
     """Build the res-IndRNN or dense-IndRNN that ``--net`` selects.
 
     The input is made time-first as in :func:`build_res_rnn_network`, then
+    (:func:`indrnn.stacked.build_deep_classifier`)
     :func:`indrnn.deep.build_residual_indrnn` (``--num_blocks`` blocks of
     width ``--hidden_units``) or :func:`indrnn.deep.build_dense_indrnn`
     runs with sequence-wise batch normalisation, recurrent weights in
@@ -444,13 +386,9 @@ def build_deep_network(args, seq_len=SEQ_LEN, feature_size=FEATURE_SIZE):
         raise ValueError("--net %s needs --model indrnn, got %r"
                          % (args.net, args.model))
     g = network_globals(args, seq_len, feature_size)
-    l_in = InputLayer((g.batch_size, seq_len, feature_size))
-    l = DimshuffleLayer(l_in, (1, 0, 2))
-    net = deep.build_from_options(
-        args, l, g.outputclass, bn='sequence', U_bound=g.U_bound,
-        grad_clipping=args.gradclipvalue, last_step_only=True)
-    net['input'], net['time_first'] = l_in, l
-    return net
+    net = {'input': InputLayer((g.batch_size, seq_len, feature_size))}
+    return build_deep_classifier(args, net, DimshuffleLayer(
+        net['input'], (1, 0, 2)), g, args.gradclipvalue)
 
 
 def build_network(args, seq_len=SEQ_LEN, feature_size=FEATURE_SIZE):
@@ -487,15 +425,13 @@ def build_network(args, seq_len=SEQ_LEN, feature_size=FEATURE_SIZE):
     """
     if getattr(args, 'net', 'plain') != 'plain':
         return build_deep_network(args, seq_len, feature_size)
-    if args.model == 'rnn':
-        return build_rnn_network(args, RecurrentLayer, seq_len, feature_size)
-    elif args.model == 'lstm':
-        return build_lstm_network(args, LSTMLayer, seq_len, feature_size)
-    elif args.model == 'indrnn':
-        return build_res_rnn_network(args, IndRNNLayer_onlyrecurrent,
-                                     seq_len, feature_size)
-    raise ValueError("unknown --model %r (expected 'rnn', 'lstm' or "
-                     "'indrnn')" % (args.model,))
+    builders = {'rnn': build_rnn_network, 'lstm': build_lstm_network,
+                'indrnn': build_res_rnn_network}
+    if args.model not in builders:
+        raise ValueError("unknown --model %r (expected 'rnn', 'lstm' or "
+                         "'indrnn')" % (args.model,))
+    return builders[args.model](args, seq_len=seq_len,
+                                feature_size=feature_size)
 
 
 def save_name(args):
@@ -517,8 +453,7 @@ def save_name(args):
     >>> save_name(make_parser().parse_args(['--model', 'lstm']))
     'MNIST_lstm'
     """
-    net = getattr(args, 'net', 'plain')
-    return 'MNIST_' + args.model + ('' if net == 'plain' else '_' + net)
+    return net_name('MNIST_' + args.model, args)
 
 
 def compile_functions(args, net, U_bound, mode=None):
@@ -550,35 +485,16 @@ def compile_functions(args, net, U_bound, mode=None):
         stored averages (the original ``bn_test_fn``). Per-example values
         let a padded last batch be counted exactly.
     """
-    floatX = pytensor.config.floatX
-    X_sym = pt.tensor3('inputs', dtype=floatX)
+    X_sym = pt.tensor3('inputs', dtype=pytensor.config.floatX)
     y_sym = pt.ivector('label')
-    out = net['out']
-    prediction = lasagne.layers.get_output(out, X_sym, deterministic=False)
-    loss = pt.mean(lasagne.objectives.categorical_crossentropy(prediction,
-                                                               y_sym))
-    acc = pt.mean(lasagne.objectives.categorical_accuracy(
-        prediction, y_sym, top_k=1), dtype=floatX)
-    if args.use_weightdecay_nohiddenW:
-        # Added term by term, as the original does.
-        for term in weight_decay(out, args.decayrate):
-            loss += term
-    params = lasagne.layers.get_all_params(out, trainable=True)
-    train_fn = compile_train_fn(
-        [X_sym, y_sym], loss, params, outputs=[loss, acc],
-        U_bound=U_bound if args.model == 'indrnn' else None, mode=mode)
-
-    outputs = []
-    for use_averages in (False, True):
-        test_prediction = lasagne.layers.get_output(
-            out, X_sym, deterministic=True,
-            batch_norm_use_averages=use_averages)
-        outputs.append(lasagne.objectives.categorical_crossentropy(
-            test_prediction, y_sym))
-        outputs.append(pt.cast(lasagne.objectives.categorical_accuracy(
-            test_prediction, y_sym, top_k=1), floatX))
-    eval_fn = compile_test_fn([X_sym, y_sym], outputs, mode=mode)
-    return train_fn, eval_fn
+    # One function for both passes: the recurrence before the BatchNorm
+    # (--use_bn_afterrnn) is computed once.
+    return compile_classifier(
+        net['out'], X_sym, y_sym,
+        lambda prediction: classifier_figures(prediction, y_sym, True),
+        decay=args.decayrate if args.use_weightdecay_nohiddenW else None,
+        U_bound=U_bound if args.model == 'indrnn' else None, joint=True,
+        mode=mode)
 
 
 def evaluate_test_set(eval_fn, test_batches):
@@ -600,110 +516,76 @@ def evaluate_test_set(eval_fn, test_batches):
         averages, the original's "bn_accuracy"), each the mean over all
         test images, and ``test_images``, how many were counted.
     """
-    sums = np.zeros(4)
-    count = 0
-    batches = mnist.BackgroundBatches(iter(test_batches).__next__)
-    try:
-        for x, y, n_valid in batches:
-            values = eval_fn(x, y)
-            sums += [float(np.sum(v[:n_valid])) for v in values]
-            count += n_valid
-    finally:
-        batches.close()
-    loss, acc, bn_loss, bn_acc = sums / count
-    return {'test_loss': loss, 'accuracy': acc,
-            'bn_test_loss': bn_loss, 'bn_accuracy': bn_acc,
-            'test_images': count}
+    with mnist.BackgroundBatches(iter(test_batches).__next__) as batches:
+        figures = mean_over_batches(
+            eval_fn, batches, ('test_loss', 'accuracy', 'bn_test_loss',
+                               'bn_accuracy'), padded=True)
+    return dict(figures, test_images=len(test_batches.y))
 
 
-def _load_data(args, log, permute_seed, permute=True):
-    """The preprocessed data and the permutation (None unless permuted).
-
-    With ``permute=False`` (a resumed run, whose permutation is the
-    checkpoint's) the data are returned in pixel order and P is None.
-    """
+def _load_data(args, run):
+    """The preprocessed data, permuted as the run's pixel order, and the
+    order (None unless permuted): a resumed run's is its checkpoint's."""
     data_dir = args.data_dir or mnist.default_data_dir()
     if args.download:
-        mnist.download_mnist(os.path.join(data_dir, 'mnist'), print_fn=log)
-    test_subset = args.test_subset if args.test_subset is not None \
-        else args.subset
+        mnist.download_mnist(os.path.join(data_dir, 'mnist'),
+                             print_fn=run.log)
+    test_subset = args.subset if args.test_subset is None else args.test_subset
     # Read without the permutation first: its length is the data's.
     (X_train, y_train), (X_test, y_test) = mnist.load_dataset(
         data_dir, subset=args.subset, test_subset=test_subset)
-    P = None
-    if args.use_permute and permute:
-        if args.permutation:
-            P = mnist.load_permutation(args.permutation, X_train.shape[1])
-            log('permutation from', args.permutation)
-        else:
-            P = mnist.make_permutation(X_train.shape[1], permute_seed)
-            log('permutation seed', permute_seed)
+    P = mnist.run_permutation(
+        X_train.shape[1], args.use_permute,
+        run.seed if args.permute_seed is None else args.permute_seed,
+        args.permutation, run.resumed and run.resumed['state']['permutation'],
+        args.resume, log=run.log)
+    if P is not None:
         X_train, X_test = X_train[:, P, :], X_test[:, P, :]
-    log('data from', mnist.find_mnist_dir(data_dir), 'train', X_train.shape,
-        'test', X_test.shape)
+    run.log('data from', mnist.find_mnist_dir(data_dir), 'train',
+            X_train.shape, 'test', X_test.shape)
     return (X_train, y_train), (X_test, y_test), P
 
 
 #: Flags that must equal the checkpoint's on ``--resume``: those that shape
-#: the network, the data or the training, the Deep IndRNN options
-#: (``indrnn.run.flags.DEEP_OPTIONS``) included; checked before anything
-#: is built. The seeds need not: parameters, permutation, batch order and
-#: random states come from the checkpoint.
-CONFIG_KEYS = ('model', 'num_layers', 'hidden_units', 'batch_size', 'lr',
-               'ini', 'gradclipvalue', 'use_permute',
-               'use_weightdecay_nohiddenW', 'decayrate', 'ini_b', 'MAG',
-               'use_bn_afterrnn', 'eval_every', 'subset',
-               'test_subset') + tuple(DEEP_OPTIONS)
+#: the network, the data or the training (every flag of the original and
+#: the Deep IndRNN options, ``indrnn.run.flags.DEEP_OPTIONS``), checked
+#: before anything is built. The seeds need not: parameters, permutation,
+#: batch order and random states come from the checkpoint.
+CONFIG_KEYS = tuple(vars(make_parser().parse_args([]))) + (
+    'eval_every', 'subset', 'test_subset') + tuple(DEEP_OPTIONS)
 
 
 def _run(args, argv):
     run = Run(args, argv, save_name(args), 'experiments.pixelmnist',
               CONFIG_KEYS)
-    log = run.log
-    permute_seed = run.seed if args.permute_seed is None \
-        else args.permute_seed
-    # A resumed run takes its permutation from the checkpoint.
-    saved_P = run.resumed['state']['permutation'] if run.resumed else None
-    (X_train, y_train), (X_test, y_test), P = _load_data(
-        args, log, permute_seed, permute=not args.resume)
-    seq_len, feature_size = X_train.shape[1], X_train.shape[2]
-    if saved_P is not None:
-        P = np.asarray(saved_P, dtype=np.int64)
-        mnist.check_permutation(P, seq_len)
-        if args.permutation and not np.array_equal(
-                P, mnist.load_permutation(args.permutation, seq_len)):
-            raise CheckpointMismatchError(
-                'checkpoint %s was trained with another pixel order than '
-                '--permutation %s' % (args.resume, args.permutation))
-        X_train, X_test = X_train[:, P, :], X_test[:, P, :]
+    (X_train, y_train), (X_test, y_test), P = _load_data(args, run)
     permutation = None
     if P is not None:
         permutation = mnist.save_permutation(run.base + '_permutation.npy',
                                              P)
-        log('saved permutation to', permutation)
+        run.log('saved permutation to', permutation)
 
     # The weights from RandomState(seed) (run.rng), as the adding script;
     # the batch order from its own state, so the batch thread never shares
     # a state with the main thread.
     data_rng = np.random.RandomState([run.seed, 1])
-    g = network_globals(args, seq_len, feature_size)
-    learn_net = build_network(args, seq_len, feature_size)
-    log('output shape', lasagne.layers.get_output_shape(learn_net['out']))
-    log('Compiling')
+    g = network_globals(args, *X_train.shape[1:])
+    learn_net = build_network(args, *X_train.shape[1:])
+    run.log('output shape', learn_net['out'].output_shape)
+    run.log('Compiling')
     train_fn, eval_fn = compile_functions(args, learn_net, g.U_bound)
 
     # Both draw their first shuffle here, in this order; the batch thread
     # starts with the first batch, after a resumed run's state is loaded.
-    train_batches = mnist.ResumableBatches(mnist.TrainBatches(
-        X_train, y_train, g.batch_size, data_rng))
-    test_batches = mnist.TestBatches(X_test, y_test, g.batch_size,
-                                     rng=data_rng)
-    log('learning rate', np.float32(g.lr))
-    try:
+    with mnist.ResumableBatches(mnist.TrainBatches(
+            X_train, y_train, g.batch_size, data_rng)) as train_batches:
+        test_batches = mnist.TestBatches(X_test, y_test, g.batch_size,
+                                         rng=data_rng)
+        run.log('learning rate', np.float32(g.lr))
         return run.train(
             lambda batch, lr: train_fn(batch[0], batch[1], lr), train_batches,
             g.lr, learn_net['out'], train_fn, names=('loss', 'acc'),
-            report_every=args.eval_every,
+            report_every=args.eval_every, best_mode='max',
             evaluate=lambda state: evaluate_test_set(eval_fn, test_batches),
             # The original decays at every multiple of 600k batches; with
             # the default --eval_every the report falls on it.
@@ -711,11 +593,8 @@ def _run(args, argv):
             state={'train': train_batches, 'test_order': test_batches,
                    'permutation': Constant(None if P is None
                                            else P.tolist())},
-            best_metric='bn_accuracy', best_mode='max',
-            curves=('train_acc', 'accuracy', 'bn_accuracy'),
-            header={'permutation': permutation})
-    finally:
-        train_batches.close()
+            best_metric='bn_accuracy', header={'permutation': permutation},
+            curves=('train_acc', 'accuracy', 'bn_accuracy'))
 
 
 def main(argv=None):

@@ -445,6 +445,66 @@ def load_permutation(path, seq_len=None):
     return check_permutation(np.load(os.fspath(path)), seq_len)
 
 
+def run_permutation(seq_len, use_permute, seed, path=None, saved=None,
+                    checkpoint=None, log=print):
+    """The pixel order of a run: the checkpoint's, a saved one or a seed's.
+
+    Parameters
+    ----------
+    seq_len : int
+        Sequence length (784).
+    use_permute : bool
+        Whether the run permutes the pixels (``--use_permute``).
+    seed : int
+        Seed of a new permutation (:func:`make_permutation`).
+    path : str, optional
+        A saved permutation to use instead (``--permutation``).
+    saved : list of int or None, optional
+        A resumed run's permutation, from its checkpoint (None: not
+        resumed, or resumed unpermuted); it wins, after checking it
+        against ``path``.
+    checkpoint : str, optional
+        The checkpoint ``saved`` comes from, for the error message.
+    log : callable
+        Says where a new run's permutation came from.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The ``int64`` permutation, None for pixel order.
+
+    Raises
+    ------
+    indrnn.checkpoint.CheckpointMismatchError
+        ``saved`` and the file ``path`` differ.
+    ValueError
+        ``saved`` or the file is not a permutation of ``seq_len`` steps.
+
+    Examples
+    --------
+    >>> run_permutation(6, True, 0, log=print)
+    permutation seed 0
+    array([5, 2, 1, 3, 0, 4])
+    >>> run_permutation(3, True, 0, saved=[2, 0, 1])
+    array([2, 0, 1])
+    """
+    if saved is not None:
+        P = check_permutation(saved, seq_len)
+        if path and not np.array_equal(P, load_permutation(path, seq_len)):
+            from ..checkpoint import CheckpointMismatchError
+            raise CheckpointMismatchError(
+                'checkpoint %s was trained with another pixel order than '
+                '--permutation %s' % (checkpoint, path))
+        return P
+    if not use_permute:
+        return None
+    if path:
+        log('permutation from', path)
+        return load_permutation(path, seq_len)
+    log('permutation seed', seed)
+    return make_permutation(seq_len, seed)
+
+
 def load_dataset(data_dir=None, subset=None, test_subset=None,
                  permutation=None):
     """Read and preprocess MNIST as the original's data modules.
@@ -649,7 +709,17 @@ class TestBatches:
         self.order = np.asarray(order, dtype=self.order.dtype)
 
 
-class BackgroundBatches:
+class _Closing:
+    """``with``-statement support: ``close()`` on leaving the block."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class BackgroundBatches(_Closing):
     """Prepare the next batch in a thread while the current one is used.
 
     As the original ``DataHandler``: a thread computes one batch ahead;
@@ -674,6 +744,12 @@ class BackgroundBatches:
     Traceback (most recent call last):
     ...
     StopIteration
+
+    As a context manager it is closed on leaving the block:
+
+    >>> with BackgroundBatches(iter([1, 2]).__next__) as batches:
+    ...     list(batches)
+    [1, 2]
     """
 
     def __init__(self, producer):
@@ -717,7 +793,7 @@ class BackgroundBatches:
             self._thread = None
 
 
-class ResumableBatches:
+class ResumableBatches(_Closing):
     """:class:`TrainBatches` prepared in a thread, with a saveable state.
 
     :class:`BackgroundBatches` prepares one batch ahead, so when the loop
@@ -743,6 +819,8 @@ class ResumableBatches:
     >>> again()[1].tolist() == first.tolist()
     True
     >>> again.close()
+
+    As a context manager it is closed on leaving the block.
     """
 
     def __init__(self, batches):

@@ -11,12 +11,20 @@ the engine:
 - :mod:`indrnn.run.engine`: start-up (:class:`Run`), checkpoints and
   resume, the loop, the final parameter file (:meth:`Run.train`) and the
   command body (:func:`command`);
-- :mod:`indrnn.run.report`: the CSV, JSON and PNG reports.
+- :mod:`indrnn.run.report`: the CSV, JSON and PNG reports;
+- :mod:`indrnn.run.evaluation`: the evaluation pair of the originals
+  (BatchNorm with batch statistics and with stored averages,
+  :func:`compile_eval_pair`), a classifier's training function and that
+  pair (:func:`compile_classifier`), means over batches and the confusion
+  matrix files.
 
 The loop itself, the training functions and the exit statuses are in
 :mod:`indrnn.training`; checkpoints in :mod:`indrnn.checkpoint`.
 """
 from .engine import Constant, Run, command
+from .evaluation import (compile_classifier, compile_eval_pair,
+                         mean_over_batches)
 from .schedules import PlateauDecay, StepDecay
 
-__all__ = ["Run", "Constant", "command", "StepDecay", "PlateauDecay"]
+__all__ = ["Run", "Constant", "command", "StepDecay", "PlateauDecay",
+           "compile_eval_pair", "compile_classifier", "mean_over_batches"]

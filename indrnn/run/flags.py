@@ -43,6 +43,7 @@ __all__ = [
     "add_run_flags",
     "add_checkpoint_flags",
     "resume_command",
+    "net_name",
     "NETS",
     "DEEP_OPTIONS",
     "add_deep_options",
@@ -495,3 +496,31 @@ def add_deep_options(parser, **defaults):
     if defaults:
         parser.set_defaults(**defaults)
     return parser
+
+
+def net_name(base, args):
+    """A run's file name: ``base``, plus ``'_' + --net`` for a deep network.
+
+    Parameters
+    ----------
+    base : str
+        The original's name, e.g. ``'MNIST_indrnn'``.
+    args : argparse.Namespace
+        Parsed flags; without :func:`add_deep_options`'s ``--net`` the
+        network is the plain one.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = add_deep_options(argparse.ArgumentParser())
+    >>> net_name('action_indrnn', parser.parse_args(['--net', 'dense']))
+    'action_indrnn_dense'
+    >>> net_name('action_indrnn', argparse.Namespace())
+    'action_indrnn'
+    """
+    net = getattr(args, 'net', 'plain')
+    return base + ('' if net == 'plain' else '_' + net)

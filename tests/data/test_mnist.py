@@ -127,6 +127,39 @@ def test_permutation_checks_and_round_trip(tmp_path):
         mnist.check_permutation([0.0, 1.0])
 
 
+def test_run_permutation_chooses_as_the_script_did(tmp_path):
+    # A new run: pixel order, or the --permutation file, or the seed's;
+    # a resumed run: its checkpoint's, which must equal --permutation.
+    from indrnn.checkpoint import CheckpointMismatchError
+    said = []
+    log = lambda *parts: said.append(parts)
+    assert mnist.run_permutation(20, False, 5, log=log) is None
+    np.testing.assert_array_equal(mnist.run_permutation(20, True, 5, log=log),
+                                  mnist.make_permutation(20, 5))
+    saved = mnist.make_permutation(20, 6)
+    path = mnist.save_permutation(str(tmp_path / "perm"), saved)
+    np.testing.assert_array_equal(
+        mnist.run_permutation(20, True, 5, path, log=log), saved)
+    assert said == [("permutation seed", 5), ("permutation from", path)]
+    resumed = mnist.run_permutation(20, True, 5, path, saved.tolist(),
+                                    "ckpt.h5", log=log)
+    assert resumed.dtype == np.int64 and resumed.tolist() == saved.tolist()
+    assert len(said) == 2  # nothing said on resume
+    with pytest.raises(CheckpointMismatchError,
+                       match="checkpoint ckpt.h5 was trained with another"):
+        mnist.run_permutation(20, True, 5, path, list(range(20)), "ckpt.h5")
+    with pytest.raises(ValueError, match="length 19"):
+        mnist.run_permutation(20, True, 5, saved=list(range(19)))
+
+
+def test_background_batches_close_on_leaving_the_block():
+    with mnist.BackgroundBatches(iter([1, 2, 3]).__next__) as batches:
+        assert batches() == 1
+    assert batches._thread is None
+    with pytest.raises(StopIteration):
+        batches()
+
+
 # --------------------------------------------------------------- batches
 
 def test_train_batches_shuffle_each_epoch():
