@@ -10,8 +10,8 @@ Examples
 --------
 >>> data_flags('ptb-char', '/data')
 ['--data_dir', '/data/ptb']
->>> check_data('ptb-char', '/nonexistent')  # doctest: +ELLIPSIS
-'no ptb.char.train.txt in /nonexistent/ptb ...'
+>>> print(check_data('ptb-char', '/nonexistent'))
+no ptb.char.train.txt in /nonexistent/ptb (see data/README.md (Mikolov's simple-examples files))
 """
 import os
 

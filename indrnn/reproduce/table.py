@@ -16,7 +16,7 @@ Examples
 ...                       {'status': 'done', 'value': 2.5, 'wall_s': 30},
 ...                       {'status': 'failed', 'error': 'NaN', 'seed': 3}])
 >>> line['ours'], line['n'], line['difference'], line['failed']
-('2 ± 0.707', 2, '+1', 'seed 3: NaN')
+('2 ± 0.7071', 2, '+1', 'seed 3: NaN')
 """
 import csv
 import math
@@ -32,7 +32,7 @@ COLUMNS = ("row", "label", "paper", "ours", "n", "difference", "metric",
 def _fmt(value):
     if value is None:
         return ""
-    return "%.3g" % value
+    return "%.4g" % value
 
 
 def _duration(seconds):
@@ -75,7 +75,7 @@ def summarize_row(row, results):
     ours = "" if mean is None else (
         _fmt(mean) if std is None else "%s ± %s" % (_fmt(mean), _fmt(std)))
     paper = row.get("paper")
-    difference = ("%+.3g" % (mean - paper)
+    difference = ("%+.4g" % (mean - paper)
                   if mean is not None and paper is not None else "")
     failed = "; ".join("seed %s: %s" % (r.get("seed"), r.get("error"))
                        for r in results if r.get("status") != "done")
@@ -104,7 +104,7 @@ def summarize(table, profile, results_by_row):
     for row in table.rows:
         line = summarize_row({"paper": row.paper},
                              results_by_row.get(row.id, []))
-        paper = _fmt(row.paper) if row.paper is not None else \
+        paper = "%g" % row.paper if row.paper is not None else \
             row.paper_note
         line.update(row=row.id, label=row.label, paper=paper,
                     metric=row.family.metric.label, profile=profile,
@@ -196,12 +196,16 @@ def plot_table(path, table, profile, results_by_row):
     fig, axes = plt.subplots(rows_n, cols, figsize=(6.5 * cols,
                                                     4.0 * rows_n),
                              squeeze=False)
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    # One colour per label across the panels (IndRNN alike at every T).
+    labels = list(dict.fromkeys(r.label for r in table.rows))
+    colour_of = {label: cycle[i % len(cycle)]
+                 for i, label in enumerate(labels)}
     for index, panel in enumerate(panels):
         ax = axes[index // cols][index % cols]
         members = [r for r in table.rows if _panel(r) == panel]
-        for k, row in enumerate(members):
-            colour = colours[k % len(colours)]
+        for row in members:
+            colour = colour_of[row.label]
             for j, result in enumerate(results_by_row.get(row.id, [])):
                 curve = result.get("curve") or []
                 if not curve:
@@ -218,7 +222,7 @@ def plot_table(path, table, profile, results_by_row):
                 ax.set_yscale("log")
                 ax.axhline(0.167, color="grey", linestyle="--",
                            linewidth=0.8, label="predict 1 (0.167)")
-        ax.set_title(panel)
+        ax.set_title(re.sub(r"^T(\d+)$", r"T = \1", panel))
         ax.grid(True, alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)

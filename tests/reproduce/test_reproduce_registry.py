@@ -124,3 +124,12 @@ def test_bad_registry_entries_are_named(tmp_path):
 def test_unknown_table_lists_the_names(registry):
     with pytest.raises(RegistryError, match="fig2"):
         registry.table("fig9")
+
+
+@pytest.mark.parametrize("name", ["registry", "metrics", "table", "data",
+                                  "command"])
+def test_docstring_examples(name):
+    import doctest
+    module = importlib.import_module("indrnn.reproduce." + name)
+    failures, tests = doctest.testmod(module)
+    assert tests > 0 and failures == 0
