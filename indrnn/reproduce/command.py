@@ -186,8 +186,13 @@ class _Progress:
         self.walls = []
 
     def line(self, pending):
-        running = min(pending, self.slots)
-        waiting = pending - running
+        # Running: the runs whose process has started (its process.pid is
+        # in its folder, which --out shares with the workers).
+        running = sum(os.path.exists(os.path.join(spec.folder,
+                                                  "process.pid"))
+                      for spec in pending.values())
+        waiting = len(pending) - running
+        pending = len(pending)
         if self.walls:
             mean = sum(self.walls) / len(self.walls)
             rounds = -(-pending // self.slots)
@@ -397,14 +402,14 @@ def _run_on_ray(args, table, rows, base, todo, results):
         pending = {task.remote(spec): spec for spec in todo}
         progress = _Progress(table.name, len(todo) + len(results),
                              int(slots), len(results))
-        print(progress.line(len(pending)), flush=True)
+        print(progress.line(pending), flush=True)
         last_line = time.monotonic()
         while pending:
             # A short wait: Ctrl-C is seen between waits, not in them.
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
             if not ready:
                 if time.monotonic() - last_line >= args.progress_every:
-                    print(progress.line(len(pending)), flush=True)
+                    print(progress.line(pending), flush=True)
                     last_line = time.monotonic()
                 continue
             for ref in ready:
@@ -429,7 +434,7 @@ def _run_on_ray(args, table, rows, base, todo, results):
                         table.name, spec.key, spec.seed,
                         result.get("error")), flush=True)
                 _rewrite(base, table, rows, args.profile, results)
-            print(progress.line(len(pending)), flush=True)
+            print(progress.line(pending), flush=True)
             last_line = time.monotonic()
     except KeyboardInterrupt:
         print("\n[%s] interrupted: stopping the runs at a checkpoint..."
