@@ -5,10 +5,10 @@ issue 3 and their training functions exactly as the experiments compile
 them (:func:`indrnn.training.compile_train_fn`: gradients, Adam, the
 ``U_bound`` clip of the recurrent weights, BatchNorm running averages):
 
-* ``mnist``: :func:`experiments.pixelmnist.build_res_rnn_network`,
+* ``mnist``: :func:`indrnn.experiments.pixelmnist.build_res_rnn_network`,
   6 x (Dense -> BatchNorm -> ``IndRNNLayer_onlyrecurrent(128)``), T=784,
   B=32, 10 classes, categorical cross-entropy (+ accuracy output);
-* ``adding``: :func:`experiments.adding.build_indrnn_network`,
+* ``adding``: :func:`indrnn.experiments.adding.build_indrnn_network`,
   2 x ``IndRNNLayer(128)``, T=1000, B=32, squared error.
 
 All float32 (as the original), unless ``PYTENSOR_FLAGS`` sets ``floatX``.
@@ -231,7 +231,7 @@ def build_graph(config, path, sizes, seed=0):
     lasagne.random.set_rng(np.random.RandomState(seed))
     rng = np.random.RandomState(seed + 1)
     if config in ("mnist", "residual"):
-        from experiments import pixelmnist
+        from indrnn.experiments import pixelmnist
         if config == "mnist":
             args = pixelmnist.make_parser().parse_args(
                 ["--num_layers", str(sizes["L"]), "--hidden_units", str(N),
@@ -267,7 +267,7 @@ def build_graph(config, path, sizes, seed=0):
         data = [rng.uniform(size=(B, T, 1)).astype(floatX),
                 rng.randint(0, 10, size=B).astype("int32")]
     elif config == "adding":
-        from experiments import adding
+        from indrnn.experiments import adding
         args = adding.make_parser().parse_args(
             ["--seq_len", str(T), "--hidden_units", str(N),
              "--batch_size", str(B)])

@@ -2,14 +2,14 @@
 
 Port of ``action recognition/Indrnn_action_network.py`` of the original
 IndRNN code (Theano + Lasagne). This module holds the script's parser
-(:func:`make_parser`, the flags of :mod:`experiments.opts`), the module
+(:func:`make_parser`, the flags of :mod:`indrnn.experiments.opts`), the module
 globals the build function reads (:func:`network_globals`) and the build
 function (:func:`build_indrnn_network`). Not in the original:
 :func:`build_deep_network`, the res-IndRNN and dense-IndRNN of the Deep
 IndRNN paper (:mod:`indrnn.deep`), which :func:`build_network` picks with
-``--net residual|dense`` (:func:`experiments.opts.deep_opts`).
+``--net residual|dense`` (:func:`indrnn.experiments.opts.deep_opts`).
 
-The training script is :mod:`experiments.Indrnn_action_train`.
+The training script is :mod:`indrnn.experiments.Indrnn_action_train`.
 Note that it clips the recurrent weights *after* each Adam step (with
 ``--constrain_U``), unlike the other experiments, which clip before it.
 
@@ -19,7 +19,7 @@ original's; the name is not PEP 8.
 Examples
 --------
 >>> import pytensor.tensor as pt
->>> from experiments import Indrnn_action_network as action
+>>> from indrnn.experiments import Indrnn_action_network as action
 >>> args = action.make_parser().parse_args(
 ...     ['--num_layers', '2', '--hidden_units', '8', '--batch_size', '4',
 ...      '--seq_len', '5'])
@@ -40,7 +40,7 @@ from indrnn import deep
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.stacked import build_deep_classifier, build_plain_indrnn
 
-from experiments import opts
+from . import opts
 
 __all__ = ["OUTPUTCLASS", "INDIM", "GRADCLIPVALUE", "make_parser",
            "network_globals", "build_indrnn_network", "build_deep_network",
@@ -204,7 +204,7 @@ def build_deep_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):
     ----------
     args : argparse.Namespace
         Parsed flags with the deep options
-        (:func:`experiments.opts.deep_opts`).
+        (:func:`indrnn.experiments.opts.deep_opts`).
     X_sym : TensorVariable
         float 4-tensor (batch, seq_len, indim, 3).
     indim : int
@@ -221,7 +221,7 @@ def build_deep_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):
     Examples
     --------
     >>> import pytensor.tensor as pt
-    >>> from experiments import opts
+    >>> from indrnn.experiments import opts
     >>> args = opts.deep_opts(make_parser()).parse_args(
     ...     ['--net', 'residual', '--num_blocks', '1', '--hidden_units', '8',
     ...      '--batch_size', '4', '--seq_len', '5'])
@@ -245,7 +245,7 @@ def build_network(args, X_sym, indim=INDIM, outputclass=OUTPUTCLASS):
     """Build the network the flags select.
 
     :func:`build_indrnn_network` (the original) unless ``--net`` (an
-    option of :func:`experiments.opts.deep_opts`) is ``residual`` or
+    option of :func:`indrnn.experiments.opts.deep_opts`) is ``residual`` or
     ``dense``, then :func:`build_deep_network`.
 
     Parameters

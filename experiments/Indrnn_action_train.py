@@ -4,7 +4,8 @@ Port of ``action recognition/Indrnn_action_train.py`` of the original
 IndRNN code (Theano + Lasagne), with the data readers
 ``data_reader_numpy_witheval.py`` and ``data_reader_numpy_test.py`` in
 :mod:`indrnn.data.ntu`. The network and the flags are
-:mod:`experiments.Indrnn_action_network` and :mod:`experiments.opts`.
+:mod:`indrnn.experiments.Indrnn_action_network` and
+:mod:`indrnn.experiments.opts`.
 
 What it does, as the original:
 
@@ -58,7 +59,7 @@ Examples
 Convert the skeletons, then train with the paper's cross-subject flags::
 
     indrnn-ntu-convert nturgb+d_skeletons/ data/ntu
-    python -m experiments.Indrnn_action_train --data_dir data/ntu \\
+    python -m indrnn.experiments.Indrnn_action_train --data_dir data/ntu \\
         --use_bn_afterrnn --use_dropout --droprate 0.25 \\
         --use_weightdecay_nohiddenW
 
@@ -82,8 +83,8 @@ from indrnn.run.evaluation import (classifier_figures, compile_classifier,
                                    save_confusion_png, write_confusion)
 from indrnn.run.flags import DEEP_OPTIONS, add_run_flags, net_name
 
-from experiments import Indrnn_action_network as action_network
-from experiments import opts
+from . import Indrnn_action_network as action_network
+from . import opts
 
 __all__ = ["SAVE_NAME", "DISP_FREQ", "PATIENCE_THRE", "TEST_NO", "EVENTS",
            "CONFIG_KEYS", "make_parser", "make_main_parser", "save_name",
@@ -141,12 +142,12 @@ def make_parser():
 
 def make_main_parser():
     """Return the parser of :func:`main`: :func:`make_parser` plus the Deep
-    IndRNN options (:func:`experiments.opts.deep_opts`, not in the
+    IndRNN options (:func:`indrnn.experiments.opts.deep_opts`, not in the
     original).
 
     ``--net plain`` (the default) is the original network; ``--net
     residual`` and ``--net dense`` build the res-IndRNN and dense-IndRNN
-    of :func:`experiments.Indrnn_action_network.build_deep_network`.
+    of :func:`indrnn.experiments.Indrnn_action_network.build_deep_network`.
 
     Returns
     -------
@@ -214,7 +215,8 @@ def compile_functions(args, net, X_sym, y_sym, mode=None):
     args : argparse.Namespace
         Parsed flags.
     net : dict
-        From :func:`experiments.Indrnn_action_network.build_indrnn_network`.
+        From
+        :func:`indrnn.experiments.Indrnn_action_network.build_indrnn_network`.
     X_sym, y_sym : TensorVariable
         The input (float 4-tensor) and the labels (int32 vector).
     mode : str or Mode, optional
@@ -333,8 +335,8 @@ def _data_rngs(seed):
 
 
 def _run(args, argv):
-    run = Run(args, argv, save_name(args), 'experiments.Indrnn_action_train',
-              CONFIG_KEYS)
+    run = Run(args, argv, save_name(args),
+              'indrnn.experiments.Indrnn_action_train', CONFIG_KEYS)
     log, batch_size, seq_len = run.log, args.batch_size, args.seq_len
     train_data, test_data = ntu.open_train_test(
         *[os.path.join(args.data_dir, name) for name in dataset_names(args)],
@@ -463,16 +465,16 @@ def main(argv=None):
     --------
     ::
 
-        python -m experiments.Indrnn_action_train --data_dir data/ntu \\
+        python -m indrnn.experiments.Indrnn_action_train --data_dir data/ntu \\
             --use_bn_afterrnn --use_dropout --droprate 0.25 \\
             --use_weightdecay_nohiddenW --seed 1
 
     The Deep IndRNN networks (options not in the original)::
 
-        python -m experiments.Indrnn_action_train --data_dir data/ntu \\
+        python -m indrnn.experiments.Indrnn_action_train --data_dir data/ntu \\
             --net dense --block_config 8,6,4 --growth_rate 16 \\
             --num_first 6 --dropout 0.2 --constrain_U --seed 1
-        python -m experiments.Indrnn_action_train --data_dir data/ntu \\
+        python -m indrnn.experiments.Indrnn_action_train --data_dir data/ntu \\
             --net residual --num_blocks 5 --hidden_units 512 --constrain_U
     """
     return command(make_main_parser, _run, argv,

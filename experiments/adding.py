@@ -24,7 +24,7 @@ Examples
 --------
 Train for a few minutes on sequences of 100 steps::
 
-    python -m experiments.adding --seq_len 100 --max_steps 3000
+    python -m indrnn.experiments.adding --seq_len 100 --max_steps 3000
 
 >>> args = make_parser().parse_args(['--hidden_units', '8', '--seq_len', '12',
 ...                                  '--batch_size', '4'])
@@ -386,8 +386,8 @@ def compile_functions(args, net, mode=None):
 
 
 def _run(args, argv):
-    run = Run(args, argv, args.model + str(args.seq_len), 'experiments.adding',
-              CONFIG_KEYS)
+    run = Run(args, argv, args.model + str(args.seq_len),
+              'indrnn.experiments.adding', CONFIG_KEYS)
     g = network_globals(args)
     learn_net = build_network(args)
     run.log("output shape", lasagne.layers.get_output_shape(learn_net['out']))
@@ -432,7 +432,7 @@ def main(argv=None):
     --------
     ::
 
-        python -m experiments.adding --model indrnn --seq_len 100 \\
+        python -m indrnn.experiments.adding --model indrnn --seq_len 100 \\
             --max_steps 3000 --out runs/adding
     """
     return command(make_parser, _run, argv)

@@ -1,6 +1,6 @@
 """The ``indrnn`` command: every experiment and tool as a subcommand.
 
-``indrnn adding --seq_len 100`` runs what ``python -m experiments.adding
+``indrnn adding --seq_len 100`` runs what ``python -m indrnn.experiments.adding
 --seq_len 100`` runs; each subcommand takes its script's flags unchanged
 (``indrnn adding --help``). The original script names are subcommands too
 (``indrnn Indrnn_action_train ...``), and they stay commands of their own
@@ -13,21 +13,21 @@ import sys
 
 #: Subcommand: (module, what it does). Modules are imported only when run.
 COMMANDS = {
-    'adding': ('experiments.adding', 'the adding problem'),
-    'pixelmnist': ('experiments.pixelmnist',
+    'adding': ('indrnn.experiments.adding', 'the adding problem'),
+    'pixelmnist': ('indrnn.experiments.pixelmnist',
                    'sequential and permuted MNIST'),
-    'action': ('experiments.Indrnn_action_train',
+    'action': ('indrnn.experiments.Indrnn_action_train',
                'NTU RGB+D skeleton action recognition'),
-    'ptb-char': ('experiments.penntree_charlevel_rernn',
+    'ptb-char': ('indrnn.experiments.penntree_charlevel_rernn',
                  'char-level Penn Treebank'),
-    'ptb-word': ('experiments.penntree_wordlevel_rernn_WT',
+    'ptb-word': ('indrnn.experiments.penntree_wordlevel_rernn_WT',
                  'word-level Penn Treebank (weight tying)'),
     'ntu-convert': ('indrnn.data.ntu_convert',
                     'convert NTU .skeleton files to arrays'),
     'ntu-synthetic': ('indrnn.data.ntu_synthetic',
                       'write a small synthetic NTU data set'),
-    'viz': ('experiments.viz', 'pictures for teaching'),
-    'reproduce': ('experiments.reproduce',
+    'viz': ('indrnn.experiments.viz', 'pictures for teaching'),
+    'reproduce': ('indrnn.experiments.reproduce',
                   "run a paper table or figure on Ray (--list)"),
 }
 

@@ -2,8 +2,8 @@
 
 Port of ``action recognition/opts.py`` of the original IndRNN code: the
 flags shared by ``Indrnn_action_network.py`` (the network builder, see
-:mod:`experiments.Indrnn_action_network`) and ``Indrnn_action_train.py``
-(the training script, see :mod:`experiments.Indrnn_action_train`), and
+:mod:`indrnn.experiments.Indrnn_action_network`) and ``Indrnn_action_train.py``
+(the training script, see :mod:`indrnn.experiments.Indrnn_action_train`), and
 (:func:`deep_opts`, not in the original) the options of the Deep IndRNN
 networks.
 """

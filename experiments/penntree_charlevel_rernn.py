@@ -5,8 +5,9 @@ Port of ``cPTB/penntree_charlevel_rernn.py`` of the original IndRNN code
 (:func:`make_parser`), the module globals the build function reads
 (:func:`network_globals`), the build function (:func:`build_rnn_network`)
 and the training script (:func:`main`, run with
-``python -m experiments.penntree_charlevel_rernn``); the training itself,
-shared with the word-level script, is in :mod:`experiments.ptb_lm`.
+``python -m indrnn.experiments.penntree_charlevel_rernn``); the training
+itself, shared with the word-level script, is in
+:mod:`indrnn.experiments.ptb_lm`.
 
 ``--unit_factor`` works here, unlike in the original (see
 :func:`network_globals`).
@@ -25,7 +26,7 @@ columns ``acc_units[l-1]:acc_units[l]``).
 Examples
 --------
 >>> import pytensor.tensor as pt
->>> from experiments import penntree_charlevel_rernn as cptb
+>>> from indrnn.experiments import penntree_charlevel_rernn as cptb
 >>> args = cptb.make_parser().parse_args(
 ...     ['--num_layers', '2', '--hidden_units', '8', '--batch_size', '4',
 ...      '--seq_len', '5'])
@@ -54,7 +55,7 @@ from indrnn.lasagne.nonlinearities import rectify, softmax, tanh
 from indrnn.batchnorm_step_timefirst import BatchNorm_step_timefirst_Layer
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.data.ptb import CHAR_PREFIX
-from experiments import ptb_lm
+from . import ptb_lm
 
 __all__ = [
     "OUTPUTCLASS",
@@ -89,7 +90,7 @@ def make_parser(extras=False):
     (including help texts copied from other flags, such as ``'lr'`` for
     ``--droprate``). Floats use ``type=np.float32`` as in the original.
     With ``extras``, the flags of
-    :func:`experiments.ptb_lm.add_extra_arguments` and the Deep IndRNN
+    :func:`indrnn.experiments.ptb_lm.add_extra_arguments` and the Deep IndRNN
     options (:func:`add_deep_lm_options`) follow (the command line has
     them; without, the parser holds exactly the original's flags).
 
@@ -644,7 +645,7 @@ def build_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
                               outputclass=outputclass)
 
 
-#: How :mod:`experiments.ptb_lm` trains this script: character files,
+#: How :mod:`indrnn.experiments.ptb_lm` trains this script: character files,
 #: ``randint(seq_len * 5)`` tokens dropped with ``--data_aug``, learning
 #: rate times 0.2 on a plateau of the validation BPC (initial best 100).
 SPEC = ptb_lm.LMSpec(
@@ -665,7 +666,7 @@ SPEC = ptb_lm.LMSpec(
 def main(argv=None):
     """Train the character-level model from the command line.
 
-    See :mod:`experiments.ptb_lm` for what a run does and writes.
+    See :mod:`indrnn.experiments.ptb_lm` for what a run does and writes.
 
     Parameters
     ----------
@@ -682,7 +683,7 @@ def main(argv=None):
     --------
     The paper's stacked model (BPC 1.23)::
 
-        python -m experiments.penntree_charlevel_rernn --data_aug \\
+        python -m indrnn.experiments.penntree_charlevel_rernn --data_aug \\
             --hidden_units 2000 --use_dropout --num_layers 6 \\
             --droprate 0.25 --seq_len 150 --use_weightdecay_nohiddenW
 
@@ -690,7 +691,7 @@ def main(argv=None):
     (``PTB/run_dense_cptb.sh``; untied, as this script has no
     ``--w_tying``)::
 
-        python -m experiments.penntree_charlevel_rernn --net dense \\
+        python -m indrnn.experiments.penntree_charlevel_rernn --net dense \\
             --growth_rate 256 --block_config 8,6,4 --embed_size 600 \\
             --dropout 0.5 --dropout_sec 0.1 --dropout_trans 0.4 \\
             --dropout_extrafc 0.2 --seq_len 50 --batch_size 128 \\

@@ -6,8 +6,9 @@ code (Theano + Lasagne). This module holds the script's command-line flags
 (:func:`make_parser`), the module globals the build function reads
 (:func:`network_globals`), the build function (:func:`build_rnn_network`)
 and the training script (:func:`main`, run with
-``python -m experiments.penntree_wordlevel_rernn_WT``); the training itself,
-shared with the character-level script, is in :mod:`experiments.ptb_lm`.
+``python -m indrnn.experiments.penntree_wordlevel_rernn_WT``); the training
+itself, shared with the character-level script, is in
+:mod:`indrnn.experiments.ptb_lm`.
 
 Compared with the character-level script (``penntree_charlevel_rernn``) it
 adds ``--word_level`` (10000 words instead of 50 characters),
@@ -24,7 +25,7 @@ to the embedding through a last layer of the embedding's width
 Examples
 --------
 >>> import pytensor.tensor as pt
->>> from experiments import penntree_wordlevel_rernn_WT as wptb
+>>> from indrnn.experiments import penntree_wordlevel_rernn_WT as wptb
 >>> args = wptb.make_parser().parse_args(
 ...     ['--num_layers', '2', '--hidden_units', '8', '--batch_size', '4',
 ...      '--seq_len', '5', '--w_tying'])
@@ -51,8 +52,8 @@ from indrnn.lasagne.nonlinearities import rectify, softmax, tanh
 from indrnn.batchnorm_step_timefirst import BatchNorm_step_timefirst_Layer
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.data.ptb import CHAR_PREFIX, WORD_PREFIX
-from experiments import penntree_charlevel_rernn as _char_level
-from experiments import ptb_lm
+from . import penntree_charlevel_rernn as _char_level
+from . import ptb_lm
 
 __all__ = [
     "IndRNNLayer_onlyrecurrent",
@@ -72,9 +73,9 @@ def make_parser(extras=False):
     Every flag keeps the original's name, type, default and help text
     (the description still says "char level", as in the original). Floats
     use ``type=np.float32`` as in the original. With ``extras``, the flags
-    of :func:`experiments.ptb_lm.add_extra_arguments` and the Deep IndRNN
-    options
-    (:func:`experiments.penntree_charlevel_rernn.add_deep_lm_options`)
+    of :func:`indrnn.experiments.ptb_lm.add_extra_arguments` and the Deep
+    IndRNN options
+    (:func:`indrnn.experiments.penntree_charlevel_rernn.add_deep_lm_options`)
     follow (the command line has them; without, the parser holds exactly
     the original's flags).
 
@@ -422,7 +423,7 @@ def build_deep_network(args, X_sym, hid_init_sym, *, seq_len1,
     """Build the res-IndRNN or dense-IndRNN language model ``--net`` names.
 
     The network of
-    :func:`experiments.penntree_charlevel_rernn.build_deep_network`
+    :func:`indrnn.experiments.penntree_charlevel_rernn.build_deep_network`
     (frame-wise BN, the state of every recurrent layer carried between
     batches, a last layer of ``--embed_size`` units), with this script's
     embedding initialisation ``Uniform(--ini_last)`` and, with
@@ -447,7 +448,8 @@ def build_deep_network(args, X_sym, hid_init_sym, *, seq_len1,
     Returns
     -------
     dict
-        See :func:`experiments.penntree_charlevel_rernn.build_deep_network`.
+        See
+        :func:`indrnn.experiments.penntree_charlevel_rernn.build_deep_network`.
 
     Examples
     --------
@@ -502,7 +504,7 @@ def build_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
                               outputclass=outputclass)
 
 
-#: How :mod:`experiments.ptb_lm` trains this script: word files with
+#: How :mod:`indrnn.experiments.ptb_lm` trains this script: word files with
 #: ``--word_level`` (character files otherwise), ``randint(seq_len *
 #: --randstart)`` tokens dropped with ``--data_aug``, learning rate times
 #: ``--lr_decay`` on a plateau of the validation BPC, or perplexity with
@@ -526,7 +528,7 @@ def main(argv=None):
     """Train the word-level (or, without ``--word_level``, character-level)
     model from the command line.
 
-    See :mod:`experiments.ptb_lm` for what a run does and writes.
+    See :mod:`indrnn.experiments.ptb_lm` for what a run does and writes.
 
     Parameters
     ----------
@@ -543,27 +545,27 @@ def main(argv=None):
     --------
     The paper's residual model (perplexity 65.3)::
 
-        python -m experiments.penntree_wordlevel_rernn_WT --word_level \\
-            --w_tying --data_aug --lr 5e-4 --seq_len 50 --use_residual \\
-            --num_layers 11 --hidden_units 2000 --batch_size 128 \\
-            --use_dropout --drop_embedding --droprate_last 0.8 \\
-            --droprate 0.35 --ini_normal --U_std 0.2 --U_mean 0.4 \\
-            --ini_last 0.03
+        python -m indrnn.experiments.penntree_wordlevel_rernn_WT \\
+            --word_level --w_tying --data_aug --lr 5e-4 --seq_len 50 \\
+            --use_residual --num_layers 11 --hidden_units 2000 \\
+            --batch_size 128 --use_dropout --drop_embedding \\
+            --droprate_last 0.8 --droprate 0.35 --ini_normal --U_std 0.2 \\
+            --U_mean 0.4 --ini_last 0.03
 
     The dense-IndRNN and res-IndRNN with the settings of the author's
     PyTorch runs (``PTB/run_dense_wptb.sh``, ``PTB/run_res.sh``)::
 
-        python -m experiments.penntree_wordlevel_rernn_WT --word_level \\
-            --w_tying --net dense --growth_rate 256 --block_config 8,6,4 \\
-            --embed_size 600 --dropout 0.5 --dropout_sec 0.1 \\
-            --dropout_trans 0.4 --dropout_words 0.65 \\
+        python -m indrnn.experiments.penntree_wordlevel_rernn_WT \\
+            --word_level --w_tying --net dense --growth_rate 256 \\
+            --block_config 8,6,4 --embed_size 600 --dropout 0.5 \\
+            --dropout_sec 0.1 --dropout_trans 0.4 --dropout_words 0.65 \\
             --dropout_extrafc 0.65 --lr 2e-4 --seq_len 50 \\
             --batch_size 128 --pThre 200 --data_aug
-        python -m experiments.penntree_wordlevel_rernn_WT --word_level \\
-            --w_tying --net residual --num_blocks 5 --hidden_units 2000 \\
-            --embed_size 600 --dropout 0.45 --dropout_words 0.65 \\
-            --dropout_extrafc 0.65 --lr 2e-4 --seq_len 50 \\
-            --batch_size 128 --pThre 200 --data_aug
+        python -m indrnn.experiments.penntree_wordlevel_rernn_WT \\
+            --word_level --w_tying --net residual --num_blocks 5 \\
+            --hidden_units 2000 --embed_size 600 --dropout 0.45 \\
+            --dropout_words 0.65 --dropout_extrafc 0.65 --lr 2e-4 \\
+            --seq_len 50 --batch_size 128 --pThre 200 --data_aug
     """
     return ptb_lm.main(SPEC, argv)
 

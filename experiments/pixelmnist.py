@@ -11,8 +11,8 @@ module globals the build functions read
 them from ``--model`` as the original script does (and, beyond the
 original, :func:`build_deep_network`, the res-IndRNN and dense-IndRNN of
 the Deep IndRNN paper, chosen with ``--net residual|dense``, see
-:mod:`indrnn.deep`), and the training
-script (:func:`main`, ``python -m experiments.pixelmnist``): the original
+:mod:`indrnn.deep`), and the training script (:func:`main`,
+``python -m indrnn.experiments.pixelmnist``): the original
 schedule (a report every 1000 batches with the training accuracy and two
 passes over the test set, with batch statistics, the original
 "accuracy", and with the stored averages, the original "bn_accuracy";
@@ -29,7 +29,7 @@ data side (``Data_gen.py``, ``Data_gen_permute.py``) is
 
 Examples
 --------
->>> from experiments import pixelmnist
+>>> from indrnn.experiments import pixelmnist
 >>> args = pixelmnist.make_parser().parse_args(
 ...     ['--model', 'indrnn', '--num_layers', '2', '--hidden_units', '8',
 ...      '--batch_size', '4'])
@@ -556,7 +556,7 @@ CONFIG_KEYS = tuple(vars(make_parser().parse_args([]))) + (
 
 
 def _run(args, argv):
-    run = Run(args, argv, save_name(args), 'experiments.pixelmnist',
+    run = Run(args, argv, save_name(args), 'indrnn.experiments.pixelmnist',
               CONFIG_KEYS)
     (X_train, y_train), (X_test, y_test), P = _load_data(args, run)
     permutation = None
@@ -617,23 +617,24 @@ def main(argv=None):
     --------
     The paper's runs (Table 1), with the original command lines::
 
-        python -m experiments.pixelmnist --use_bn_afterrnn
-        python -m experiments.pixelmnist --model indrnn --num_layers 6 \\
-            --hidden_units 128 --use_bn_afterrnn --use_permute
+        python -m indrnn.experiments.pixelmnist --use_bn_afterrnn
+        python -m indrnn.experiments.pixelmnist --model indrnn \\
+            --num_layers 6 --hidden_units 128 --use_bn_afterrnn --use_permute
 
     The Deep IndRNN paper's networks (options not in the original)::
 
-        python -m experiments.pixelmnist --net residual --num_blocks 5 \\
-            --hidden_units 128 --u_lastlayer_ini
-        python -m experiments.pixelmnist --net dense --block_config 8,6,4 \\
-            --growth_rate 16 --num_first 6 --add_last_layer \\
-            --u_lastlayer_ini --dropout 0.2 --dropout_sec 0.1 \\
-            --dropout_trans 0.1 --dropout_first 0.2
+        python -m indrnn.experiments.pixelmnist --net residual \\
+            --num_blocks 5 --hidden_units 128 --u_lastlayer_ini
+        python -m indrnn.experiments.pixelmnist --net dense \\
+            --block_config 8,6,4 --growth_rate 16 --num_first 6 \\
+            --add_last_layer --u_lastlayer_ini --dropout 0.2 \\
+            --dropout_sec 0.1 --dropout_trans 0.1 --dropout_first 0.2
 
     A quick run on part of the data::
 
-        python -m experiments.pixelmnist --num_layers 2 --hidden_units 32 \\
-            --subset 2000 --eval_every 100 --max_steps 1000 --seed 0
+        python -m indrnn.experiments.pixelmnist --num_layers 2 \\
+            --hidden_units 32 --subset 2000 --eval_every 100 \\
+            --max_steps 1000 --seed 0
     """
     return command(make_main_parser, _run, argv,
                    data_errors=(mnist.MNISTError,))

@@ -3,8 +3,8 @@
 ``cPTB/penntree_charlevel_rernn.py`` and
 ``wordPTB/penntree_wordlevel_rernn_WT.py`` of the original code train the
 same way; this module holds that part once, and each script's module
-(:mod:`experiments.penntree_charlevel_rernn`,
-:mod:`experiments.penntree_wordlevel_rernn_WT`) supplies its flags, its
+(:mod:`indrnn.experiments.penntree_charlevel_rernn`,
+:mod:`indrnn.experiments.penntree_wordlevel_rernn_WT`) supplies its flags, its
 network builder and the few places where the two differ, as an
 :class:`LMSpec`.
 
@@ -62,7 +62,7 @@ Examples
 --------
 Both scripts run through :func:`main`::
 
-    python -m experiments.penntree_charlevel_rernn --hidden_units 128 \\
+    python -m indrnn.experiments.penntree_charlevel_rernn --hidden_units 128 \\
         --num_layers 2 --batch_size 32 --train_subset 200000 --max_steps 300
 """
 import dataclasses
@@ -613,8 +613,9 @@ def _subset(data, n):
 
 
 #: The module of each script, named in the resume command.
-_SCRIPT_MODULES = {"indrnn_cPTB": "experiments.penntree_charlevel_rernn",
-                   "indrnn_wordPTB": "experiments.penntree_wordlevel_rernn_WT"}
+_SCRIPT_MODULES = {
+    "indrnn_cPTB": "indrnn.experiments.penntree_charlevel_rernn",
+    "indrnn_wordPTB": "indrnn.experiments.penntree_wordlevel_rernn_WT"}
 
 
 def _script_module(spec):
@@ -1007,7 +1008,7 @@ def main(spec, argv=None):
     --------
     ::
 
-        from experiments import penntree_charlevel_rernn as cptb
+        from . import penntree_charlevel_rernn as cptb
         ptb_lm.main(cptb.SPEC, ['--max_steps', '10'])
     """
     if argv is None:

@@ -3,7 +3,7 @@ experiment's networks passed in.
 
 The library draws (``indrnn/viz.py``); the networks are the adding
 experiment's, which sit above it, so the command that joins the two is
-here. ``python -m experiments.viz <picture> ...`` or ``indrnn-viz``.
+here. ``python -m indrnn.experiments.viz <picture> ...`` or ``indrnn-viz``.
 """
 import sys
 

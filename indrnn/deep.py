@@ -56,7 +56,7 @@ every recurrent layer its initial state (e.g. an ``InputLayer`` on a slice
 of one state matrix), and lists the recurrent layers in
 ``net['recurrent']`` in the same order, so that their last steps make the
 next batch's state matrix (see
-:func:`experiments.penntree_charlevel_rernn.build_deep_network`).
+:func:`indrnn.experiments.penntree_charlevel_rernn.build_deep_network`).
 
 Initialisation as in the paper and the author's code: recurrent weights
 ``u ~ Uniform[0, MAG ** (1 / T)]`` (so ``|u| ** T`` stays below ``MAG``);

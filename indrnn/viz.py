@@ -1,6 +1,6 @@
 """Pictures for teaching: the paper's analyses as PNG files.
 
-Each picture is one command, ``python -m experiments.viz <picture> ...``
+Each picture is one command, ``python -m indrnn.experiments.viz <picture> ...``
 (or ``indrnn-viz <picture> ...``):
 
 gradients
@@ -9,10 +9,10 @@ gradients
     adding experiment, at initialisation, on the same adding-problem input
     (log scale): vanishing gradients versus IndRNN's regulated ones.
 neurons
-    A trained 2-layer IndRNN (a parameter file of ``experiments.adding``)
-    on one adding sequence: the first-layer neurons against the marked
-    inputs, and the second-layer neuron with the longest memory (the
-    paper's Fig. 3).
+    A trained 2-layer IndRNN (a parameter file of
+    ``indrnn.experiments.adding``) on one adding sequence: the first-layer
+    neurons against the marked inputs, and the second-layer neuron with the
+    longest memory (the paper's Fig. 3).
 weights
     Histograms of the recurrent weights ``u`` of each layer in such a file,
     with the bounds the ``MAG`` constraint puts on them, and the gain
@@ -29,7 +29,7 @@ extra) is only needed to draw.
 
 The networks are the adding experiment's, which is above the library:
 the functions that build one take it as ``task`` (the module
-``experiments.adding``, or anything with its ``make_parser``,
+``indrnn.experiments.adding``, or anything with its ``make_parser``,
 ``generate_data``, ``build_network`` and ``network_globals``), and the
 command that passes it in is ``experiments/viz.py``; this module imports
 nothing from ``experiments``.
@@ -38,10 +38,10 @@ Examples
 --------
 ::
 
-    python -m experiments.viz gradients --out docs/images/gradients.png
-    python -m experiments.viz neurons runs/adding/indrnn100.npz
-    python -m experiments.viz weights runs/adding/indrnn100.npz --MAG 2
-    python -m experiments.viz curves runs/adding/indrnn100.log
+    python -m indrnn.experiments.viz gradients --out docs/images/gradients.png
+    python -m indrnn.experiments.viz neurons runs/adding/indrnn100.npz
+    python -m indrnn.experiments.viz weights runs/adding/indrnn100.npz --MAG 2
+    python -m indrnn.experiments.viz curves runs/adding/indrnn100.log
 """
 import argparse
 import csv
@@ -99,9 +99,9 @@ def gradient_over_time(seq_len=100, hidden_units=128, batch_size=8, seed=0,
     """``|d out_T / d x_t|`` per time step for the adding-problem networks.
 
     Every network of :data:`MODELS` is built (at initialisation, seeded)
-    by :func:`experiments.adding.build_network` and given the same batch of
-    adding-problem sequences, in float64 so that small gradients do not
-    underflow. Their output depends on the last state only, so the
+    by :func:`indrnn.experiments.adding.build_network` and given the same
+    batch of adding-problem sequences, in float64 so that small gradients do
+    not underflow. Their output depends on the last state only, so the
     gradient of the summed output with respect to the input at step ``t``
     is the influence of ``x_t`` on ``out_T``.
 
@@ -119,7 +119,7 @@ def gradient_over_time(seq_len=100, hidden_units=128, batch_size=8, seed=0,
         Compilation mode; the default compiles fastest, which suits one
         evaluation.
     task : module
-        The adding experiment (``experiments.adding``): its flags, data
+        The adding experiment (``indrnn.experiments.adding``): its flags, data
         and network builder.
 
     Returns
@@ -131,7 +131,7 @@ def gradient_over_time(seq_len=100, hidden_units=128, batch_size=8, seed=0,
 
     Examples
     --------
-    >>> from experiments import adding
+    >>> from indrnn.experiments import adding
     >>> g = gradient_over_time(seq_len=20, hidden_units=8, batch_size=2,
     ...                        models=['IndRNN (2 layers)'], task=adding)
     >>> g['IndRNN (2 layers)'].shape
@@ -266,7 +266,7 @@ def neuron_activity(param_file, seq_len=None, act="relu", seed=0,
     Parameters
     ----------
     param_file : str
-        A parameter file saved by ``experiments.adding --model indrnn``
+        A parameter file saved by ``indrnn.experiments.adding --model indrnn``
         (the original ``np.savez`` format).
     seq_len : int, optional
         Length of the sequence; by default the number in the file name
@@ -278,7 +278,7 @@ def neuron_activity(param_file, seq_len=None, act="relu", seed=0,
     mode : str or None
         Compilation mode.
     task : module
-        The adding experiment (``experiments.adding``).
+        The adding experiment (``indrnn.experiments.adding``).
 
     Returns
     -------
@@ -388,7 +388,7 @@ def recurrent_weights(param_file, seq_len=None, MAG=2, act="relu", *,
     Parameters
     ----------
     param_file : str
-        A parameter file of ``experiments.adding --model indrnn``.
+        A parameter file of ``indrnn.experiments.adding --model indrnn``.
     seq_len : int, optional
         The training sequence length (sets the bounds); by default the
         number in the file name, else 100.
@@ -397,7 +397,7 @@ def recurrent_weights(param_file, seq_len=None, MAG=2, act="relu", *,
     act : {"relu", "tanh"}
         The ``--act`` of the run.
     task : module
-        The adding experiment (``experiments.adding``).
+        The adding experiment (``indrnn.experiments.adding``).
 
     Returns
     -------
@@ -585,7 +585,8 @@ def plot_curves(out, logs):
 # ------------------------------------------------------------ command line
 
 def make_parser():
-    """The parser of the pictures' command (``python -m experiments.viz``).
+    """The parser of the pictures' command
+    (``python -m indrnn.experiments.viz``).
 
     Returns
     -------
@@ -597,7 +598,7 @@ def make_parser():
     100
     """
     parser = argparse.ArgumentParser(
-        prog="python -m experiments.viz",
+        prog="python -m indrnn.experiments.viz",
         description="Draw the teaching pictures as PNG files. "
                     "Needs matplotlib: " + INSTALL_HINT.split(": ", 1)[1])
     sub = parser.add_subparsers(dest="picture", required=True)
@@ -616,7 +617,7 @@ def make_parser():
                         "MAG bounds")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("param_file", help="a parameter file of "
-                       "experiments.adding --model indrnn")
+                       "indrnn.experiments.adding --model indrnn")
         p.add_argument("--seq_len", type=int, default=None,
                        help="default: the number in the file name")
         p.add_argument("--act", default="relu", choices=("relu", "tanh"))
@@ -632,15 +633,15 @@ def make_parser():
 
 
 def main(argv=None, *, task=None):
-    """Run the pictures' command (``python -m experiments.viz``).
+    """Run the pictures' command (``python -m indrnn.experiments.viz``).
 
     Parameters
     ----------
     argv : list of str, optional
         Command-line arguments (``sys.argv[1:]`` when None).
     task : module, optional
-        The adding experiment (``experiments.adding``), for every picture
-        but ``curves``.
+        The adding experiment (``indrnn.experiments.adding``), for every
+        picture but ``curves``.
 
     Returns
     -------
@@ -650,7 +651,7 @@ def main(argv=None, *, task=None):
     args = make_parser().parse_args(argv)
     if task is None and args.picture != "curves":
         raise SystemExit("the %s picture builds the adding experiment's "
-                         "network: run python -m experiments.viz"
+                         "network: run python -m indrnn.experiments.viz"
                          % args.picture)
     _pyplot()   # fail early, with the install hint, before computing
     if args.picture == "gradients":

@@ -16,7 +16,7 @@ import pytensor.tensor as pt
 import pytest
 
 import indrnn.lasagne as lasagne
-from experiments import pixelmnist
+from indrnn.experiments import pixelmnist
 from indrnn import deep
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.lasagne.layers import (BatchNormLayer, InputLayer,
@@ -453,8 +453,8 @@ def ntu_data(tmp_path_factory):
 
 
 def test_action_parsers_keep_the_original_flags():
-    from experiments import Indrnn_action_network as action_network
-    from experiments import Indrnn_action_train as action
+    from indrnn.experiments import Indrnn_action_network as action_network
+    from indrnn.experiments import Indrnn_action_train as action
     original = vars(action_network.make_parser().parse_args([]))
     run = vars(action.make_parser().parse_args([]))
     args = action.make_main_parser().parse_args([])
@@ -473,8 +473,8 @@ def test_action_parsers_keep_the_original_flags():
 
 @pytest.mark.parametrize('net_name', ['residual', 'dense'])
 def test_action_builds_the_selected_network(seeded, net_name):
-    from experiments import Indrnn_action_network as action_network
-    from experiments import Indrnn_action_train as action
+    from indrnn.experiments import Indrnn_action_network as action_network
+    from indrnn.experiments import Indrnn_action_train as action
     args = action.make_main_parser().parse_args(
         ['--net', net_name, '--num_blocks', '1', '--hidden_units', '6',
          '--growth_rate', '2', '--block_config', '1', '--num_first', '2',
@@ -502,8 +502,8 @@ def test_action_builds_the_selected_network(seeded, net_name):
 @pytest.mark.parametrize('net_name', ['residual', 'dense'])
 def test_action_main_trains_the_deep_network(ntu_data, tmp_path,
                                              monkeypatch, net_name):
-    from experiments import Indrnn_action_network as action_network
-    from experiments import Indrnn_action_train as action
+    from indrnn.experiments import Indrnn_action_network as action_network
+    from indrnn.experiments import Indrnn_action_train as action
     monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
     out = tmp_path / 'run'
     argv = ['--net', net_name, '--num_blocks', '1', '--hidden_units', '8',

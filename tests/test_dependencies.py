@@ -1,6 +1,7 @@
 """The dependencies run one way (read from the source, nothing compiled):
 the Lasagne shim imports nothing from the rest of ``indrnn``, and the
-library imports nothing from ``experiments``."""
+library (``indrnn/``) imports nothing from the experiments
+(``indrnn.experiments``, installed from ``experiments/``)."""
 import ast
 import pathlib
 
@@ -26,6 +27,29 @@ def _imports(path):
             yield node.module or '', node.level
 
 
+def _imported_modules(path, root=ROOT):
+    """The absolute module names a file under ``root`` (the folder of the
+    package ``indrnn``) imports: for ``from A import b``, both ``A`` and
+    ``A.b`` (``b`` may be a module)."""
+    package = ['indrnn', *path.relative_to(root).parent.parts]
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level \
+                else []
+            module = '.'.join(base + ([node.module] if node.module else []))
+            yield module
+            yield from (module + '.' + alias.name for alias in node.names)
+
+
+def _is_experiment(module):
+    """Whether a module name is the experiments' (or their former name)."""
+    parts = module.split('.')
+    return parts[0] == 'experiments' or parts[:2] == ['indrnn', 'experiments']
+
+
 def test_the_shim_imports_nothing_else_from_indrnn():
     found = []
     for path in sorted((ROOT / 'lasagne').rglob('*.py')):
@@ -42,11 +66,36 @@ def test_the_shim_imports_nothing_else_from_indrnn():
 
 
 def test_the_library_does_not_import_the_experiments():
+    """Nothing in indrnn/ (the experiments are installed as
+    indrnn.experiments from experiments/, outside it) imports them."""
     found = [(path.relative_to(ROOT).as_posix(), module)
              for path in sorted(ROOT.rglob('*.py'))
-             for module, level in _imports(path)
-             if level == 0 and module.split('.')[0] == 'experiments']
+             for module in _imported_modules(path)
+             if _is_experiment(module)]
     assert found == []
+
+
+def test_the_import_rule_sees_the_experiments(tmp_path):
+    """The rule above catches each way of writing such an import, and lets
+    the library's own imports pass."""
+    lines = ['import indrnn.experiments.adding',
+             'from indrnn.experiments import adding',
+             'from indrnn import experiments',
+             'from .. import experiments',
+             'from ..experiments.adding import main',
+             'from experiments import adding']
+    folder = tmp_path / 'indrnn' / 'run'
+    folder.mkdir(parents=True)
+    path = folder / 'x.py'
+    for line in lines:
+        path.write_text(line + '\n')
+        assert any(map(_is_experiment,
+                       _imported_modules(path, tmp_path / 'indrnn'))), line
+    path.write_text('from .. import training\nfrom . import engine\n'
+                    'import indrnn.run.flags\n')
+    assert sorted(_imported_modules(path, tmp_path / 'indrnn')) == [
+        'indrnn', 'indrnn.run', 'indrnn.run.engine', 'indrnn.run.flags',
+        'indrnn.training']
 
 
 def test_indrnn_installs_the_fused_batchnorm_in_the_shim():

@@ -112,7 +112,7 @@ def _long_case(case, fused, gradclipvalue="10"):
     as the experiments call it). The fused path compiles in the default
     mode (what users run), scan in CVM (Numba's scan compile takes
     minutes)."""
-    from experiments import adding, pixelmnist
+    from indrnn.experiments import adding, pixelmnist
     import indrnn.lasagne as lasagne
     from indrnn.training import compile_train_fn
 
@@ -150,7 +150,7 @@ def _long_case(case, fused, gradclipvalue="10"):
 def _long_data(case):
     rng = np.random.RandomState(0)
     if case == "adding-T1000":
-        from experiments import adding
+        from indrnn.experiments import adding
         x, y = adding.generate_data(1000, 4, rng)
         # Targets 500 times the task's: the error reaching the recurrence
         # then exceeds the gradient clip (10) at the time steps, so the

@@ -36,9 +36,9 @@ import pytest
 import jax  # noqa: F401  (the `test` extra: fails rather than skips)
 
 import indrnn.lasagne as lasagne
-from experiments import adding, pixelmnist, ptb_lm
-from experiments import penntree_charlevel_rernn as cptb
-from experiments import penntree_wordlevel_rernn_WT as wptb
+from indrnn.experiments import adding, pixelmnist, ptb_lm
+from indrnn.experiments import penntree_charlevel_rernn as cptb
+from indrnn.experiments import penntree_wordlevel_rernn_WT as wptb
 from indrnn.lasagne.layers import InputLayer, get_all_params
 from indrnn.indrnn import IndRNNLayer
 from indrnn.link.jax.dispatch.shape import ShapeExpr

@@ -153,15 +153,15 @@ def load_case(case):
 def experiment_module(family):
     """The project's module for an experiment family."""
     if family == "adding":
-        from experiments import adding as module
+        from indrnn.experiments import adding as module
     elif family == "mnist":
-        from experiments import pixelmnist as module
+        from indrnn.experiments import pixelmnist as module
     elif family == "cptb":
-        from experiments import penntree_charlevel_rernn as module
+        from indrnn.experiments import penntree_charlevel_rernn as module
     elif family == "wptb":
-        from experiments import penntree_wordlevel_rernn_WT as module
+        from indrnn.experiments import penntree_wordlevel_rernn_WT as module
     elif family == "action":
-        from experiments import Indrnn_action_network as module
+        from indrnn.experiments import Indrnn_action_network as module
     else:
         raise ValueError(family)
     return module
@@ -443,12 +443,12 @@ def experiment_train_fn(meta, variant):
     values = [ref["X"], ref["y"]]
     with use_fused_recurrence(is_fused(variant)):
         if family == "adding":
-            from experiments import adding
+            from indrnn.experiments import adding
             args = adding.make_parser().parse_args(meta["argv"])
             net = adding.build_network(args)
             train_fn, _ = adding.compile_functions(args, net, mode=mode)
         elif family == "mnist":
-            from experiments import pixelmnist
+            from indrnn.experiments import pixelmnist
             args = pixelmnist.make_main_parser().parse_args(meta["argv"])
             net = pixelmnist.build_network(args, seq_len=g["seq_len"],
                                            feature_size=g["feature_size"])
@@ -458,8 +458,8 @@ def experiment_train_fn(meta, variant):
             train_fn, _ = pixelmnist.compile_functions(args, net, U_bound,
                                                        mode=mode)
         elif family == "action":
-            from experiments import Indrnn_action_network as network
-            from experiments import Indrnn_action_train as action
+            from indrnn.experiments import Indrnn_action_network as network
+            from indrnn.experiments import Indrnn_action_train as action
             args = action.make_main_parser().parse_args(meta["argv"])
             X, y = pt.tensor4("inputs"), pt.ivector("label")
             net = network.build_network(
@@ -467,7 +467,7 @@ def experiment_train_fn(meta, variant):
             train_fn, _, _ = action.compile_functions(args, net, X, y,
                                                       mode=mode)
         elif family in ("cptb", "wptb"):
-            from experiments import ptb_lm
+            from indrnn.experiments import ptb_lm
             module = experiment_module(family)
             args = module.SPEC.make_parser().parse_args(meta["argv"])
             fns = ptb_lm.compile_functions(

@@ -29,8 +29,8 @@ def _globals(num_layers):
 
 def scripts_copy(g, b, use_bn_afterrnn, conv_drop=False, use_dropout=False,
                  droprate=0.0, drop_layers=1):
-    """The loop of build_res_rnn_network (experiments.pixelmnist) and
-    build_indrnn_network (experiments.Indrnn_action_network, after its
+    """The loop of build_res_rnn_network (indrnn.experiments.pixelmnist) and
+    build_indrnn_network (indrnn.experiments.Indrnn_action_network, after its
     input reshape) as they were; ``b()`` is a new bias initializer (the
     pixel script's Uniform((0, ini_b)), the action script's
     Constant(ini_b)), the dropout is the action script's."""

@@ -188,7 +188,7 @@ def test_every_experiment_translates_although_it_imports_pytensor_first(
     # Each experiment module imports pytensor before indrnn; importing it
     # as the commands do (python -m, console scripts: the package first)
     # must still translate, once.
-    code = ("import experiments.%s, pytensor; c = pytensor.config; "
+    code = ("import indrnn.experiments.%s, pytensor; c = pytensor.config; "
             "print(c.floatX, c.mode)" % module)
     proc = _run_python(code, THEANO_FLAGS=GPU_FLAGS)
     assert proc.returncode == 0, proc.stderr
@@ -206,7 +206,7 @@ def test_original_gpu_command_line_trains_in_jax_mode(tmp_path):
     env["THEANO_FLAGS"] = GPU_FLAGS
     env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
     proc = subprocess.run(
-        [sys.executable, "-u", "-m", "experiments.adding", "--model",
+        [sys.executable, "-u", "-m", "indrnn.experiments.adding", "--model",
          "indrnn", "--seq_len", "10", "--hidden_units", "4",
          "--max_steps", "2", "--report_every", "1", "--seed", "0",
          "--out", str(tmp_path)],

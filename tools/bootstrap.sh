@@ -153,7 +153,7 @@ install
 
 case $job in
     run)
-        exec "$VENV/bin/python" -m experiments.adding \
+        exec "$VENV/bin/python" -m indrnn.experiments.adding \
             --seq_len 100 --max_steps 3000 --out runs/adding "$@"
         ;;
     test)

@@ -106,10 +106,11 @@ class MNISTCorruptError(MNISTError, ValueError):
 
 
 def _how_to_get(folder):
-    return ("To get them, run `python -m experiments.pixelmnist --download "
-            "--data_dir %s` (or call indrnn.data.mnist.download_mnist(%r)), "
-            "or copy the four files from any MNIST mirror into that folder "
-            "and check their md5 sums against data/README.md."
+    return ("To get them, run `python -m indrnn.experiments.pixelmnist "
+            "--download --data_dir %s` (or call "
+            "indrnn.data.mnist.download_mnist(%r)), or copy the four files "
+            "from any MNIST mirror into that folder and check their md5 "
+            "sums against data/README.md."
             % (folder, folder))
 
 

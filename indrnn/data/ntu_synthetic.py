@@ -4,11 +4,11 @@ A small synthetic NTU-style data set of ``.skeleton`` files.
 NTU RGB+D is licensed and large; this module writes a few hundred
 ``.skeleton`` files of four made-up actions with class-dependent motion, so
 that the whole pipeline (:mod:`indrnn.data.ntu_convert`, then
-``experiments.Indrnn_action_train``) can be run and tested without it. The
-actions: raising the right hand, raising the left hand, stepping sideways,
-pushing with both hands. Each sample has its own pose, size, position,
-speed, length (25-59 frames) and noise. The file names follow the NTU
-scheme; performer 3 (a quarter of the samples) falls in the cross-subject
+``indrnn.experiments.Indrnn_action_train``) can be run and tested without
+it. The actions: raising the right hand, raising the left hand, stepping
+sideways, pushing with both hands. Each sample has its own pose, size,
+position, speed, length (25-59 frames) and noise. The file names follow the
+NTU scheme; performer 3 (a quarter of the samples) falls in the cross-subject
 test set and camera 1 (a third) in the cross-view test set.
 
 Command line::

@@ -24,7 +24,7 @@ Examples
 >>> path = os.path.join(tempfile.mkdtemp(), 'r.toml')
 >>> _ = open(path, 'w').write('''
 ... [families.adding]
-... module = "experiments.adding"
+... module = "indrnn.experiments.adding"
 ... script = "adding.py"
 ... command = "adding"
 ... metric = { key = "test_mse", pick = "last", label = "test MSE" }

@@ -24,7 +24,7 @@ datasets of the checkpoint, and gets them back as keyword arguments:
 
 Examples
 --------
-The body of a command, from :mod:`experiments.adding`::
+The body of a command, from :mod:`indrnn.experiments.adding`::
 
     def main(argv=None):
         return command(make_parser, train, argv)
@@ -85,7 +85,7 @@ class Run:
     name : str
         The run's file name (``<out>/<name>.log``, ``.npz``, ...).
     module : str
-        The experiment's module, e.g. ``'experiments.adding'``, for the
+        The experiment's module, e.g. ``'indrnn.experiments.adding'``, for the
         resume command and to recognise its checkpoints.
     config_keys : sequence of str
         Flags that must equal the checkpoint's on ``--resume``.

@@ -382,7 +382,7 @@ def resume_command(module, argv):
     Parameters
     ----------
     module : str
-        The experiment module, e.g. ``'experiments.pixelmnist'``.
+        The experiment module, e.g. ``'indrnn.experiments.pixelmnist'``.
     argv : sequence of str
         The run's arguments; any ``--resume`` is dropped.
 
@@ -392,9 +392,12 @@ def resume_command(module, argv):
 
     Examples
     --------
-    >>> resume_command('experiments.adding',
-    ...                ['--seq_len', '10', '--resume', 'a.h5']).split()[1:]
-    ['-m', 'experiments.adding', '--seq_len', '10', '--resume', '{path}']
+    >>> command = resume_command('indrnn.experiments.adding',
+    ...                          ['--seq_len', '10', '--resume', 'a.h5'])
+    >>> command.split()[1:3]
+    ['-m', 'indrnn.experiments.adding']
+    >>> command.split()[3:]
+    ['--seq_len', '10', '--resume', '{path}']
     """
     kept = []
     skip = False

@@ -352,8 +352,8 @@ def test_ptb_training_matches_pytensor_linker(argv):
     rate, so they (and the BatchNorm running means that follow them) are
     only checked to stay within three such steps.
     """
-    from experiments import penntree_charlevel_rernn as cptb
-    from experiments import ptb_lm
+    from indrnn.experiments import penntree_charlevel_rernn as cptb
+    from indrnn.experiments import ptb_lm
     import indrnn.lasagne as lasagne
 
     args = cptb.make_parser().parse_args(

@@ -1,4 +1,4 @@
-"""Tests of experiments.Indrnn_action_train: flags, schedule, test, CLI.
+"""Tests of indrnn.experiments.Indrnn_action_train: flags, schedule, test, CLI.
 
 The network builder is compared with the original Theano/Lasagne code in
 ``tests/test_legacy_fixtures.py`` (``-k action``). Here: the flags, the
@@ -20,8 +20,8 @@ import pytensor.tensor as pt
 import pytest
 
 import indrnn.lasagne as lasagne
-from experiments import Indrnn_action_network as action_network
-from experiments import Indrnn_action_train as action
+from indrnn.experiments import Indrnn_action_network as action_network
+from indrnn.experiments import Indrnn_action_train as action
 from indrnn.data import ntu_convert
 from indrnn.data.ntu_synthetic import write_synthetic_skeletons
 from indrnn.lasagne.layers import get_all_params
@@ -328,7 +328,7 @@ def test_missing_or_corrupt_data_exits_2_naming_the_file(
 
 def test_missing_data_is_reported(tmp_path):
     proc = subprocess.run(
-        [sys.executable, '-m', 'experiments.Indrnn_action_train',
+        [sys.executable, '-m', 'indrnn.experiments.Indrnn_action_train',
          '--data_dir', str(tmp_path), '--out', str(tmp_path)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stderr
@@ -338,7 +338,7 @@ def test_missing_data_is_reported(tmp_path):
 
 
 @pytest.mark.parametrize('module, flags', [
-    ('experiments.Indrnn_action_train',
+    ('indrnn.experiments.Indrnn_action_train',
      ('--use_bn_afterrnn', '--constrain_U', '--eval_fold', '--end_rate',
       '--conv_drop', '--seed', '--max_steps', '--data_dir', '--test_crops')),
     ('indrnn.data.ntu_convert', ('--format', '--benchmark', '--max_frames',
@@ -483,7 +483,7 @@ def test_sigint_writes_a_checkpoint_and_the_printed_command_resumes(
     # No --max_steps: the run goes on until the signal, sent after an
     # evaluation above 0 (the initial best), which keeps parameters.
     step, path, hint, _ = interrupt(
-        'experiments.Indrnn_action_train',
+        'indrnn.experiments.Indrnn_action_train',
         argv + ['--out', str(out), '--checkpoint_every', '100000'],
         str(out / 'action_indrnn.log'),
         r'^epoch \d+ step \d+ evalacc,bn_evalacc \S+ \S*[1-9]')
@@ -495,7 +495,7 @@ def test_sigint_writes_a_checkpoint_and_the_printed_command_resumes(
     assert len(saved['arrays']['best_params']) == len(saved['params'])
     command = shlex.split(hint)
     assert command[:3] == [sys.executable, '-m',
-                           'experiments.Indrnn_action_train']
+                           'indrnn.experiments.Indrnn_action_train']
     assert command[-2:] == ['--resume', path]
     assert '--rotation_aug' in command
 

@@ -1,4 +1,5 @@
-"""Tests of experiments.adding: flags, data generator, networks, command line.
+"""Tests of indrnn.experiments.adding: flags, data generator, networks,
+command line.
 
 The networks' parameters, outputs and one training step are compared with
 the original Theano/Lasagne code in ``tests/test_legacy_fixtures.py``; here
@@ -15,7 +16,7 @@ import pytensor
 import pytest
 
 import indrnn.lasagne as lasagne
-from experiments import adding
+from indrnn.experiments import adding
 from indrnn.lasagne.layers import get_all_params
 from indrnn.legacy import load_legacy_params
 from sigint_run import assert_same_arrays, interrupt, resume, subprocess_env
@@ -232,7 +233,7 @@ def test_main_respects_floatx_from_pytensor_flags(tmp_path, monkeypatch):
 
 
 def test_module_help_runs():
-    proc = subprocess.run([sys.executable, '-m', 'experiments.adding',
+    proc = subprocess.run([sys.executable, '-m', 'indrnn.experiments.adding',
                            '--help'], cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -341,12 +342,12 @@ def test_a_signal_writes_a_checkpoint_and_the_run_resumes_exactly(tmp_path,
     out = tmp_path / 'a'
     argv = ARGV + ['--report_every', '5', '--checkpoint_every', '100000']
     step, path, hint, _ = interrupt(
-        'experiments.adding', argv + ['--out', str(out)],
+        'indrnn.experiments.adding', argv + ['--out', str(out)],
         str(out / 'indrnn10.log'), r'^step 5 ', sig=sig)
     assert step >= 5
     assert path == str(out / 'indrnn10_checkpoints' /
                        ('checkpoint-step%08d.h5' % step))
-    assert '-m experiments.adding' in hint and hint.endswith(
+    assert '-m indrnn.experiments.adding' in hint and hint.endswith(
         '--resume ' + path)
     assert '--checkpoint_every 100000' in hint
     with pytensor.config.change_flags(floatX='float32'):
@@ -360,7 +361,7 @@ def test_a_signal_writes_a_checkpoint_and_the_run_resumes_exactly(tmp_path,
     resume(shlex.split(hint), path, step, final)
     reference = tmp_path / 'b'
     proc = subprocess.run(
-        [sys.executable, '-m', 'experiments.adding'] + argv
+        [sys.executable, '-m', 'indrnn.experiments.adding'] + argv
         + ['--out', str(reference), '--max_steps', str(final)],
         cwd=REPO_ROOT, env=subprocess_env(), capture_output=True, text=True,
         timeout=300)
@@ -389,7 +390,7 @@ def write_then_die(path, contents):
 
 checkpoint._write_hdf5 = write_then_die
 sys.argv = ['adding'] + sys.argv[1:]
-runpy.run_module('experiments.adding', run_name='__main__')
+runpy.run_module('indrnn.experiments.adding', run_name='__main__')
 '''
 
 
@@ -414,7 +415,7 @@ def test_kill_during_a_checkpoint_write_keeps_the_previous_one(tmp_path):
     last = str(ckpts / 'checkpoint-step00000003.h5')
     assert read_checkpoint(last)['loop']['step'] == 3
     resumed = subprocess.run(
-        [sys.executable, '-m', 'experiments.adding'] + argv
+        [sys.executable, '-m', 'indrnn.experiments.adding'] + argv
         + ['--out', str(out), '--max_steps', '12', '--resume', last],
         cwd=REPO_ROOT, env=subprocess_env(), capture_output=True, text=True,
         timeout=300)
@@ -422,7 +423,7 @@ def test_kill_during_a_checkpoint_write_keeps_the_previous_one(tmp_path):
     assert 'resumed from %s at step 3' % last in resumed.stdout
     assert not [n for n in os.listdir(ckpts) if n.endswith('.tmp')]
     reference = subprocess.run(
-        [sys.executable, '-m', 'experiments.adding'] + argv
+        [sys.executable, '-m', 'indrnn.experiments.adding'] + argv
         + ['--out', str(tmp_path / 'b'), '--max_steps', '12'],
         cwd=REPO_ROOT, env=subprocess_env(), capture_output=True, text=True,
         timeout=300)

@@ -1,4 +1,4 @@
-"""The ``indrnn`` command (experiments.command): subcommands and the
+"""The ``indrnn`` command (indrnn.experiments.command): subcommands and the
 original script names, through the installed console script."""
 import json
 import os
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from experiments import command
+from indrnn.experiments import command
 
 
 def _indrnn():
@@ -61,5 +61,6 @@ def test_indrnn_adding_trains(tmp_path):
     assert done.returncode == 0, done.stderr
     with open(out / 'indrnn10.json') as f:
         report = json.load(f)
-    assert report['steps'] == 4 and report['script'] == 'experiments.adding'
+    assert report['steps'] == 4
+    assert report['script'] == 'indrnn.experiments.adding'
     assert (out / 'indrnn10.npz').exists()

@@ -9,11 +9,11 @@ import argparse
 import numpy as np
 import pytest
 
-from experiments import Indrnn_action_train as action
-from experiments import adding, pixelmnist
+from indrnn.experiments import Indrnn_action_train as action
+from indrnn.experiments import adding, pixelmnist
 from indrnn.run import flags as _flags
-from experiments import penntree_charlevel_rernn as ptb_char
-from experiments import penntree_wordlevel_rernn_WT as ptb_word
+from indrnn.experiments import penntree_charlevel_rernn as ptb_char
+from indrnn.experiments import penntree_wordlevel_rernn_WT as ptb_word
 
 PARSERS = {
     'adding': adding.make_parser,

@@ -32,10 +32,10 @@ import pytest
 
 import jax  # noqa: F401  (the `test` extra: fails rather than skips)
 
-from experiments import Indrnn_action_train as action
-from experiments import adding, pixelmnist
-from experiments import penntree_charlevel_rernn as cptb
-from experiments import penntree_wordlevel_rernn_WT as wptb
+from indrnn.experiments import Indrnn_action_train as action
+from indrnn.experiments import adding, pixelmnist
+from indrnn.experiments import penntree_charlevel_rernn as cptb
+from indrnn.experiments import penntree_wordlevel_rernn_WT as wptb
 from idx_files import write_learnable_mnist
 from ntu_files import write_tiny_ntu
 

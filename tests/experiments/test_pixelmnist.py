@@ -1,5 +1,5 @@
-"""Tests of the pixel-MNIST script (experiments.pixelmnist): command line,
-schedule, reports, saved files, evaluation.
+"""Tests of the pixel-MNIST script (indrnn.experiments.pixelmnist): command
+line, schedule, reports, saved files, evaluation.
 
 The networks and one training step are compared with the original
 Theano/Lasagne code in ``tests/test_legacy_fixtures.py`` (``-k mnist``) and
@@ -20,7 +20,7 @@ import pytensor.tensor as pt
 import pytest
 
 import indrnn.lasagne as lasagne
-from experiments import pixelmnist
+from indrnn.experiments import pixelmnist
 from indrnn.data import mnist
 from indrnn.lasagne.layers import get_all_params
 from indrnn.legacy import load_legacy_params
@@ -205,8 +205,9 @@ def test_missing_or_corrupt_data_stops_before_anything_runs(
 
 
 def test_module_help_runs():
-    proc = subprocess.run([sys.executable, '-m', 'experiments.pixelmnist',
-                           '--help'], cwd=REPO_ROOT, capture_output=True,
+    proc = subprocess.run([sys.executable, '-m',
+                           'indrnn.experiments.pixelmnist', '--help'],
+                          cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     for flag in ('--model', '--num_layers', '--hidden_units', '--batch_size',
@@ -353,7 +354,7 @@ def test_sigint_writes_a_checkpoint_and_the_printed_command_resumes(
     out = tmp_path / 'a'
     # No --max_steps: the run goes on until the signal.
     step, path, hint, _ = interrupt(
-        'experiments.pixelmnist',
+        'indrnn.experiments.pixelmnist',
         argv + ['--out', str(out), '--checkpoint_every', '100000'],
         str(out / 'MNIST_indrnn.log'), r'^step 4 ')
     assert step >= 4
@@ -361,7 +362,8 @@ def test_sigint_writes_a_checkpoint_and_the_printed_command_resumes(
                        ('checkpoint-step%08d.h5' % step))
     assert read_checkpoint(path)['loop']['step'] == step
     command = shlex.split(hint)
-    assert command[:3] == [sys.executable, '-m', 'experiments.pixelmnist']
+    assert command[:3] == [sys.executable, '-m',
+                           'indrnn.experiments.pixelmnist']
     assert command[-2:] == ['--resume', path]
     assert '--checkpoint_every' in command and '--use_permute' in command
 

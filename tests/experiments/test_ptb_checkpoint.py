@@ -1,4 +1,4 @@
-"""Checkpoints and exact resume of the PTB scripts (experiments.ptb_lm).
+"""Checkpoints and exact resume of the PTB scripts (indrnn.experiments.ptb_lm).
 
 A resumed run must go on bit for bit as if it had not stopped: the truth
 is an uninterrupted run with the same flags, compared parameter by
@@ -19,9 +19,9 @@ import numpy as np
 import pytensor
 import pytest
 
-from experiments import penntree_charlevel_rernn as cptb
-from experiments import penntree_wordlevel_rernn_WT as wptb
-from experiments import ptb_lm
+from indrnn.experiments import penntree_charlevel_rernn as cptb
+from indrnn.experiments import penntree_wordlevel_rernn_WT as wptb
+from indrnn.experiments import ptb_lm
 from indrnn.checkpoint import read_checkpoint
 from indrnn.training import CheckpointInterval
 from sigint_run import interrupt
@@ -204,8 +204,8 @@ def test_resume_refuses_another_configuration(runs, tmp_path, capsys,
         assert "--net is 'plain' in the checkpoint and 'residual'" in err
     err = refused(argv + ['--word_level'], spec=wptb)
     assert ("checkpoint %s was not written by "
-            "experiments.penntree_wordlevel_rernn_WT (its run: "
-            "experiments.penntree_charlevel_rernn)"
+            "indrnn.experiments.penntree_wordlevel_rernn_WT (its run: "
+            "indrnn.experiments.penntree_charlevel_rernn)"
             % path) in err
     # The flags a resumed run may change are not compared.
     assert {"seed", "max_steps", "out", "log"} <= set(
@@ -221,11 +221,11 @@ def test_sigint_writes_a_checkpoint_and_names_it(data_dir, tmp_path):
                    str(tmp_path)]
     log = tmp_path / (NAME + ".log")
     step, path, hint, _ = interrupt(
-        "experiments.penntree_charlevel_rernn", argv, str(log),
+        "indrnn.experiments.penntree_charlevel_rernn", argv, str(log),
         r"^epoch 1 batch 3/")
     assert step >= 3
     assert path == ckpt(tmp_path, step)
-    assert "-m experiments.penntree_charlevel_rernn" in hint
+    assert "-m indrnn.experiments.penntree_charlevel_rernn" in hint
     assert hint.endswith("--resume " + path)
     assert "--checkpoint_every 100000" in hint
     saved = read_checkpoint(path)

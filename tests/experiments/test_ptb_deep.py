@@ -18,9 +18,9 @@ import pytensor.tensor as pt
 import pytest
 
 import indrnn.lasagne as lasagne
-from experiments import penntree_charlevel_rernn as cptb
-from experiments import penntree_wordlevel_rernn_WT as wptb
-from experiments import ptb_lm
+from indrnn.experiments import penntree_charlevel_rernn as cptb
+from indrnn.experiments import penntree_wordlevel_rernn_WT as wptb
+from indrnn.experiments import ptb_lm
 from indrnn.batchnorm_step_timefirst import BatchNorm_step_timefirst_Layer
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.lasagne.layers import get_all_layers, get_all_params

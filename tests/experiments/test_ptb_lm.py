@@ -1,4 +1,4 @@
-"""Tests of the PTB training scripts: experiments.ptb_lm and the two
+"""Tests of the PTB training scripts: indrnn.experiments.ptb_lm and the two
 script modules (penntree_charlevel_rernn, penntree_wordlevel_rernn_WT).
 
 The builders are compared with the original Theano/Lasagne networks in
@@ -21,9 +21,9 @@ import pytensor
 import pytest
 
 import indrnn.lasagne as lasagne
-from experiments import penntree_charlevel_rernn as cptb
-from experiments import penntree_wordlevel_rernn_WT as wptb
-from experiments import ptb_lm
+from indrnn.experiments import penntree_charlevel_rernn as cptb
+from indrnn.experiments import penntree_wordlevel_rernn_WT as wptb
+from indrnn.experiments import ptb_lm
 from indrnn.data import ptb
 from indrnn.legacy import load_legacy_params
 from lm_checks import halves_equal_whole, randomize_short_and_long
@@ -303,8 +303,9 @@ def test_cli_errors(tmp_path, capsys):
 @pytest.mark.parametrize("module", ["penntree_charlevel_rernn",
                                     "penntree_wordlevel_rernn_WT"])
 def test_module_help_runs(module):
-    proc = subprocess.run([sys.executable, "-m", "experiments." + module,
-                           "--help"], cwd=REPO_ROOT, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m",
+                           "indrnn.experiments." + module, "--help"],
+                          cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     for flag in ("--hidden_units", "--data_aug", "--unit_factor", "--pThre",

@@ -1,9 +1,9 @@
 """``indrnn reproduce`` end to end: the command line, on a local Ray.
 
-Each test runs the command as a user does (``python -m experiments.command
-reproduce ...``, in a subprocess: it starts its own local Ray and stops
-it). Independent truth: the runs' own result files and the experiment's
-parameter files.
+Each test runs the command as a user does
+(``python -m indrnn.experiments.command reproduce ...``, in a subprocess:
+it starts its own local Ray and stops it). Independent truth: the runs'
+own result files and the experiment's parameter files.
 """
 import csv
 import json
@@ -30,14 +30,16 @@ def _env():
 
 def _reproduce(*args, **kw):
     return subprocess.run(
-        [sys.executable, "-m", "experiments.command", "reproduce", *args],
+        [sys.executable, "-m", "indrnn.experiments.command", "reproduce",
+         *args],
         cwd=REPO_ROOT, env=_env(), capture_output=True, text=True,
         timeout=TIMEOUT, **kw)
 
 
 def _start(*args):
     return subprocess.Popen(
-        [sys.executable, "-m", "experiments.command", "reproduce", *args],
+        [sys.executable, "-m", "indrnn.experiments.command", "reproduce",
+         *args],
         cwd=REPO_ROOT, env=_env(), stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True)
 
@@ -67,7 +69,7 @@ def _checkpoint(folder):
 
 def _registry(path, rows):
     """A registry of adding rows (id, flags)."""
-    text = ['[families.adding]', 'module = "experiments.adding"',
+    text = ['[families.adding]', 'module = "indrnn.experiments.adding"',
             'script = "adding.py"', 'command = "adding"',
             'metric = { key = "test_mse", label = "test MSE" }',
             'curve = "test_mse"', '[tables.t]', 'title = "test table"']
@@ -196,7 +198,7 @@ def test_an_interrupted_command_resumes_when_run_again(tmp_path):
 
 def test_without_ray_the_command_says_how_to_install_it(tmp_path):
     code = ("import sys; sys.modules['ray'] = None\n"
-            "from experiments.command import main\n"
+            "from indrnn.experiments.command import main\n"
             "raise SystemExit(main(sys.argv[1:]))")
     done = subprocess.run(
         [sys.executable, "-c", code, "reproduce", "fig2", "--profile",
@@ -220,7 +222,7 @@ def test_missing_data_is_refused_before_any_run_starts(tmp_path):
 
 
 def test_list_shows_each_rows_command_paper_number_and_metric(capsys):
-    from experiments.reproduce import main
+    from indrnn.experiments.reproduce import main
     assert main(["--list", "table1"]) == 0
     text = capsys.readouterr().out
     assert ("python -u pixelmnist.py --model indrnn --num_layers 6 "
@@ -232,6 +234,6 @@ def test_list_shows_each_rows_command_paper_number_and_metric(capsys):
 
 
 def test_unknown_names_are_refused(tmp_path):
-    from experiments.reproduce import main
+    from indrnn.experiments.reproduce import main
     assert main(["fig9", "--out", str(tmp_path)]) == 2
     assert main(["fig2", "--rows", "nosuch", "--out", str(tmp_path)]) == 2

@@ -26,7 +26,7 @@ MSE = Metric("test_mse", "test MSE", pick="last", better="lower")
 
 
 def _spec(folder, flags, **kw):
-    return RunSpec(key="fig2/test", module="experiments.adding",
+    return RunSpec(key="fig2/test", module="indrnn.experiments.adding",
                    flags=tuple(flags.split()), seed=7, folder=str(folder),
                    profile="smoke", metric=MSE, curve="test_mse",
                    original="python -u adding.py", **kw)

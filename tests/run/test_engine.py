@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from experiments import adding
+from indrnn.experiments import adding
 from indrnn import run as run_package
 from indrnn.run import engine, flags, report, schedules
 from indrnn.run.report import RunReport
@@ -41,7 +41,8 @@ def test_a_run_writes_its_reports(tmp_path):
     assert [r['test_mse'] for r in saved['reports']] == \
         [float(r['test_mse']) for r in rows]
     assert saved['stop_reason'] == 'max_steps' and saved['steps'] == 6
-    assert saved['seed'] == 3 and saved['script'] == 'experiments.adding'
+    assert saved['seed'] == 3
+    assert saved['script'] == 'indrnn.experiments.adding'
     assert saved['args']['hidden_units'] == 8
     png = (out / 'indrnn10.png').read_bytes()
     assert png.startswith(b'\x89PNG')
@@ -55,13 +56,13 @@ def test_a_checkpoint_of_another_experiment_is_refused(tmp_path, capsys):
     import h5py
     with h5py.File(path, 'r+') as f:
         state = json.loads(str(f.attrs['state_json']))
-        state['schedule']['script'] = 'experiments.pixelmnist'
+        state['schedule']['script'] = 'indrnn.experiments.pixelmnist'
         f.attrs['state_json'] = json.dumps(state)
     capsys.readouterr()
     assert adding.main(ARGV + ['--max_steps', '4', '--out', str(out),
                                '--resume', str(path)]) == 1
-    assert ('checkpoint %s was not written by experiments.adding' % path) \
-        in capsys.readouterr().err
+    assert ('checkpoint %s was not written by indrnn.experiments.adding'
+            % path) in capsys.readouterr().err
 
 
 def test_a_resumed_run_continues_its_reports_and_time(tmp_path):
