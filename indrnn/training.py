@@ -15,8 +15,10 @@ network, its batches and its evaluation and schedule hooks.
 - :func:`weight_decay` is the L2 penalty of the ``--use_weightdecay_nohiddenW``
   flag.
 - :func:`compile_train_fn` / :func:`compile_test_fn` build the functions.
-- :func:`train_loop` runs the loop; :class:`ProgressLog` prints and logs;
-  :class:`CheckpointInterval` says when a checkpoint is due.
+- :func:`train_loop` runs the loop, by steps or in epochs;
+  :class:`ProgressLog` prints and logs; :class:`CheckpointInterval` says
+  when a checkpoint is due; :func:`jsonable` gives a figure as JSON holds
+  it (the epoch rows, the reports).
 """
 import contextlib
 import errno
@@ -52,6 +54,7 @@ __all__ = [
     "StopSignals",
     "last_checkpoint_note",
     "writing",
+    "jsonable",
     "train_loop",
     "float32_unless_configured",
     "run_command",
@@ -325,6 +328,42 @@ def writing(path, mode="w", **kwargs):
         if exc.filename is None:
             raise OSError(exc.errno, exc.strerror, os.fspath(path)) from exc
         raise
+
+
+def jsonable(value):
+    """A flag value or figure as JSON can hold it, for the run reports.
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    object
+        float32 as the shortest decimal that reads back as the same
+        float32 (0.001, not 0.0010000000474974513); other numpy scalars as
+        Python numbers; arrays as lists; JSON's own types unchanged;
+        anything else (``--checkpoint_every``'s interval) as its text.
+
+    Examples
+    --------
+    >>> jsonable(np.float32(0.001)), jsonable(np.int64(3))
+    (0.001, 3)
+    >>> jsonable(CheckpointInterval(minutes=30))
+    '30m'
+    """
+    if isinstance(value, np.float32):
+        return float(str(value))
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if value is None or isinstance(value, (bool, str, int, float, list,
+                                           tuple, dict)):
+        return value
+    # Returned unchanged as a json.dump default it would fail ("Circular
+    # reference detected").
+    return str(value)
 
 
 class ProgressLog:
@@ -763,7 +802,6 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
     >>> state.stop_reason, [row['train_loss'] for row in state.history]
     ('max_epochs', [1.5, 3.5])
     """
-    from .run.flags import jsonable
     log = log if log is not None else ProgressLog(None)
     state = TrainState(learning_rate, log)
     state.signal = None

@@ -20,9 +20,9 @@ the position in the data, a permutation) is an object with
 (``{name: list of ndarray}``, e.g. the best parameters of
 :class:`~indrnn.run.schedules.PlateauDecay`) has those saved exactly, as
 datasets of the checkpoint, and gets those it saved back as keyword
-arguments: ``load_state_dict(state, **arrays)``. A state carried from batch to batch
-(the hidden state of the language models) is such an object:
-:class:`Carried`.
+arguments: ``load_state_dict(state, **arrays)``. A state carried from
+batch to batch (the hidden state of the language models) is such an
+object: :class:`Carried`.
 
 Training in epochs (``Run.train(epoch_end=...)``, the Penn Treebank
 scripts): the loop ends an epoch when the batches raise ``StopIteration``,
@@ -263,7 +263,8 @@ class Run:
         state : dict, optional
             ``{name: object}`` with ``state_dict()`` and
             ``load_state_dict(state)``: more that checkpoints keep (see
-            the module docstring for ``state_arrays()``).
+            the module docstring for ``state_arrays()``), e.g. the
+            position in the data or a :class:`Carried` hidden state.
         rngs : sequence of numpy.random.RandomState
             Random states besides :attr:`rng`.
         best_metric : str, optional
