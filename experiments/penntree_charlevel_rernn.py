@@ -37,6 +37,7 @@ Examples
 ((20, 50), (4, 16))
 """
 import argparse
+import itertools
 import types
 
 import numpy as np
@@ -63,6 +64,7 @@ __all__ = [
     "IndRNNLayer_onlyrecurrent",
     "make_parser",
     "add_deep_lm_options",
+    "common_globals",
     "network_globals",
     "build_rnn_network",
     "build_deep_network",
@@ -210,19 +212,25 @@ def add_deep_lm_options(parser):
     return parser
 
 
-def network_globals(args, seq_len1, outputclass=OUTPUTCLASS):
-    """Compute the module globals the original build function reads.
+def common_globals(args, seq_len1, outputclass, he_gain, unit_factor):
+    """The module globals both original scripts compute alike.
 
     Parameters
     ----------
     args : argparse.Namespace
-        Parsed flags (see :func:`make_parser`).
+        Parsed flags of either script.
     seq_len1 : int
         Length of the whole training text, ``len(train_data)`` in the
         original. The hidden state is carried from batch to batch, so the
         recurrent-weight bound is computed over the whole text.
     outputclass : int
         Vocabulary size.
+    he_gain : float
+        Gain of the ``HeNormal`` input weights (without
+        ``--use_bn_afterrnn``).
+    unit_factor : callable
+        ``unit_factor(l)``: how much wider than ``--hidden_units`` layer
+        ``l >= 1`` is (layer 0 is not).
 
     Returns
     -------
@@ -231,33 +239,6 @@ def network_globals(args, seq_len1, outputclass=OUTPUTCLASS):
         ``seq_len``, ``hidden_units``, ``use_dropout``, ``lr``, ``droprate``,
         ``act``, ``seq_len1``, ``U_bound``, ``taxdrop``, ``ini_W``,
         ``units``, ``acc_units`` and ``sum_units``, named as in the original.
-
-    Raises
-    ------
-    ValueError
-        When ``--unit_factor`` is not 1 and ``--num_layers`` is not
-        ``k * residual_block * residual_layers + 1`` (the original crashed
-        on any ``--unit_factor`` other than 1, reading an undefined flag).
-
-    Examples
-    --------
-    >>> args = make_parser().parse_args(['--num_layers', '3',
-    ...                                  '--hidden_units', '8'])
-    >>> g = network_globals(args, seq_len1=1000)
-    >>> g.units, g.acc_units, g.sum_units
-    ([8, 8, 8], [0, 8, 16, 24], 24)
-
-    Widths grow by ``--unit_factor`` every block of
-    ``residual_block * residual_layers`` layers after the first:
-
-    >>> args = make_parser().parse_args(
-    ...     ['--num_layers', '5', '--hidden_units', '8', '--unit_factor', '2',
-    ...      '--residual_block', '2', '--residual_layers', '2'])
-    >>> network_globals(args, seq_len1=1000).units
-    [8, 8, 8, 8, 8]
-    >>> args.num_layers = 9
-    >>> network_globals(args, seq_len1=1000).units
-    [8, 8, 8, 8, 8, 16, 16, 16, 16]
     """
     g = types.SimpleNamespace()
     g.num_layers = args.num_layers
@@ -290,10 +271,66 @@ def network_globals(args, seq_len1, outputclass=OUTPUTCLASS):
     # Dropout masks are shared over the time axis.
     g.taxdrop = (0,)
 
-    g.ini_W = HeNormal(gain=np.sqrt(2) / 2.0)
+    g.ini_W = HeNormal(gain=he_gain)
     if args.use_bn_afterrnn:
         g.ini_W = Normal(args.ini_in2hid)
 
+    # ``np.int`` in the original (removed from NumPy): truncation.
+    g.units = [int(g.hidden_units * (unit_factor(l) if l >= 1 else 1))
+               for l in range(g.num_layers)]
+    g.acc_units = list(itertools.accumulate(g.units, initial=0))
+    g.sum_units = g.acc_units[-1]
+    return g
+
+
+def network_globals(args, seq_len1, outputclass=OUTPUTCLASS):
+    """Compute the module globals the original build function reads.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed flags (see :func:`make_parser`).
+    seq_len1 : int
+        Length of the whole training text (see :func:`common_globals`).
+    outputclass : int
+        Vocabulary size.
+
+    Returns
+    -------
+    types.SimpleNamespace
+        Those of :func:`common_globals`, and what
+        :func:`build_rnn_network` reads where the scripts differ:
+        ``ini_U`` (the recurrent weights' initializer, from ``-U_bound``
+        with tanh), ``embed_W`` (None: ``EmbeddingLayer``'s default) and
+        ``droprate_last`` (the last layer's dropout rate, ``droprate``).
+
+    Raises
+    ------
+    ValueError
+        When ``--unit_factor`` is not 1 and ``--num_layers`` is not
+        ``k * residual_block * residual_layers + 1`` (the original crashed
+        on any ``--unit_factor`` other than 1, reading an undefined flag).
+
+    Examples
+    --------
+    >>> args = make_parser().parse_args(['--num_layers', '3',
+    ...                                  '--hidden_units', '8'])
+    >>> g = network_globals(args, seq_len1=1000)
+    >>> g.units, g.acc_units, g.sum_units
+    ([8, 8, 8], [0, 8, 16, 24], 24)
+
+    Widths grow by ``--unit_factor`` every block of
+    ``residual_block * residual_layers`` layers after the first:
+
+    >>> args = make_parser().parse_args(
+    ...     ['--num_layers', '5', '--hidden_units', '8', '--unit_factor', '2',
+    ...      '--residual_block', '2', '--residual_layers', '2'])
+    >>> network_globals(args, seq_len1=1000).units
+    [8, 8, 8, 8, 8]
+    >>> args.num_layers = 9
+    >>> network_globals(args, seq_len1=1000).units
+    [8, 8, 8, 8, 8, 16, 16, 16, 16]
+    """
     # The original's check reads ``args.start_residual``, a flag the script
     # never defines, so any --unit_factor other than 1 crashed with an
     # AttributeError. Its message ("layers should be layers =
@@ -303,43 +340,39 @@ def network_globals(args, seq_len1, outputclass=OUTPUTCLASS):
     # intent: the first layer plus whole blocks (written so that blocks of
     # one layer work too, where a remainder of 1 cannot occur).
     block = args.residual_block * args.residual_layers
-    if args.unit_factor != 1 and (g.num_layers - 1) % block != 0:
+    if args.unit_factor != 1 and (args.num_layers - 1) % block != 0:
         raise ValueError(
             '--unit_factor %s needs --num_layers = k * residual_block * '
             'residual_layers + 1 (here k * %d + 1, e.g. %d), got %d'
-            % (args.unit_factor, block, block + 1, g.num_layers))
-
-    units = []
-    acc_units = [0]
-    sum_units = 0
-    for l in range(g.num_layers):
-        units_inc_factor = 1
-        if l >= 1:
-            units_inc_factor = np.power(
-                args.unit_factor,
-                (l - 1) // (args.residual_block * args.residual_layers))
-        # ``np.int`` in the original (removed from NumPy): truncation.
-        units.append(int(g.hidden_units * units_inc_factor))
-        sum_units += int(g.hidden_units * units_inc_factor)
-        acc_units.append(sum_units)
-    g.units, g.acc_units, g.sum_units = units, acc_units, sum_units
+            % (args.unit_factor, block, block + 1, args.num_layers))
+    g = common_globals(args, seq_len1, outputclass, np.sqrt(2) / 2.0,
+                       lambda l: np.power(args.unit_factor, (l - 1) // block))
+    g.ini_U = Uniform(range=(-1 * g.U_bound if g.act == tanh else 0,
+                             g.U_bound))
+    g.embed_W, g.droprate_last = None, g.droprate
     return g
 
 
 def build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
-                      outputclass=OUTPUTCLASS):
+                      outputclass=OUTPUTCLASS, g=None):
     """Build the stacked (optionally residual) IndRNN language model.
 
-    ``EmbeddingLayer`` -> time-first, then ``--num_layers`` times:
-    Reshape -> ``DenseLayer`` (no nonlinearity) -> Reshape to
-    (time, batch, units) -> [``ElemwiseSumLayer`` shortcut every
-    ``--residual_layers`` layers with ``--use_residual``] ->
+    ``EmbeddingLayer`` -> time-first -> [embedding dropout], then
+    ``--num_layers`` times: Reshape -> ``DenseLayer`` (no nonlinearity) ->
+    Reshape to (time, batch, units) -> [``ElemwiseSumLayer`` shortcut
+    every ``--residual_layers`` layers with ``--use_residual``] ->
     ``BatchNorm_step_timefirst_Layer(axes=(0, 1))`` (per-time-step batch
     statistics) -> ``rnnmodel`` whose initial state is the layer's slice of
     ``hid_init_sym`` -> [Dropout] -> [BatchNorm with ``--use_bn_afterrnn``].
     The last time step of every recurrent layer is concatenated into
     ``net['hid_out']``. The output is a softmax ``DenseLayer`` over
     (batch*time, vocabulary), batch-major.
+
+    The word-level script builds the same network from its own globals
+    (``g``) and flags: an embedding initialised ``Uniform(--ini_last)``,
+    embedding dropout (``--drop_embedding``), the last layer's dropout
+    rate ``--droprate_last`` and, with ``--w_tying``, the output weights
+    tied to the embedding.
 
     Parameters
     ----------
@@ -358,12 +391,21 @@ def build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
         :func:`network_globals`).
     outputclass : int
         Vocabulary size.
+    g : types.SimpleNamespace, optional
+        The globals (this script's :func:`network_globals` by default).
 
     Returns
     -------
     dict
-        The layers, keyed as in the original; ``net['out']`` is the output
-        and ``net['hid_out']`` the concatenated last hidden states.
+        The layers, keyed as in the originals (the embedding as both
+        ``'input'`` and ``'embed'``); ``net['out']`` is the output and
+        ``net['hid_out']`` the concatenated last hidden states.
+
+    Raises
+    ------
+    ValueError
+        With ``--w_tying`` when ``--unit_factor`` makes the last layer wider
+        or narrower than the embedding.
 
     Examples
     --------
@@ -376,17 +418,21 @@ def build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
     >>> type(net['sum3']).__name__
     'ElemwiseSumLayer'
     """
-    g = network_globals(args, seq_len1, outputclass)
-    batch_size, seq_len = g.batch_size, g.seq_len
+    if g is None:
+        g = network_globals(args, seq_len1, outputclass)
+    outputclass, batch_size, seq_len = g.outputclass, g.batch_size, g.seq_len
     num_layers, units, acc_units = g.num_layers, g.units, g.acc_units
-    act, U_bound = g.act, g.U_bound
 
     net = {}
     net['input0'] = InputLayer((batch_size, seq_len), X_sym)
-    net['input'] = lasagne.layers.EmbeddingLayer(net['input0'], outputclass,
-                                                 units[0])
+    kwargs = {} if g.embed_W is None else {'W': g.embed_W}
+    net['input'] = net['embed'] = lasagne.layers.EmbeddingLayer(
+        net['input0'], outputclass, units[0], **kwargs)
     # change to (time, batch_size, hidden_units)
-    net['rnn0'] = DimshuffleLayer(net['input'], (1, 0, 2))
+    net['rnn0'] = DimshuffleLayer(net['embed'], (1, 0, 2))
+    if g.use_dropout and getattr(args, 'drop_embedding', False):
+        net['rnn0'] = lasagne.layers.DropoutLayer(net['rnn0'], p=g.droprate,
+                                                  shared_axes=g.taxdrop)
 
     for l in range(1, num_layers + 1):
         net['hiddeninput%d' % l] = InputLayer(
@@ -432,13 +478,9 @@ def build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
                 net['rnn%d' % l], axes=(0, 1),
                 beta=lasagne.init.Constant(args.ini_b))
 
-        ini_hid_start = 0
-        if act == tanh:
-            ini_hid_start = -1 * U_bound
         net['rnn%d' % l] = rnnmodel(
             net['rnn%d' % l], units[l - 1], hid_init=net['hiddeninput%d' % l],
-            W_hid_to_hid=Uniform(range=(ini_hid_start, U_bound)),
-            nonlinearity=act, only_return_final=False,
+            W_hid_to_hid=g.ini_U, nonlinearity=g.act, only_return_final=False,
             grad_clipping=args.gradclipvalue)
 
         net['last_state%d' % l] = SliceLayer(net['rnn%d' % l], -1, axis=0)
@@ -450,7 +492,9 @@ def build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
 
         if g.use_dropout and l % g.droplayers == 0:
             net['rnn%d' % l] = lasagne.layers.DropoutLayer(
-                net['rnn%d' % l], p=g.droprate, shared_axes=g.taxdrop)
+                net['rnn%d' % l],
+                p=g.droprate if l != num_layers else g.droprate_last,
+                shared_axes=g.taxdrop)
 
         if args.use_bn_afterrnn:
             net['rnn%d' % l] = BatchNorm_step_timefirst_Layer(
@@ -461,8 +505,19 @@ def build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
                                                 (1, 0, 2))
     net['reshape_rnn'] = ReshapeLayer(net['rnn%d' % num_layers],
                                       (-1, units[num_layers - 1]))
+    W = {}
+    if getattr(args, 'w_tying', False):
+        if units[num_layers - 1] != units[0]:
+            # The original fails later with a shape error in the dot.
+            raise ValueError(
+                '--w_tying needs the last layer as wide as the embedding; '
+                'with --unit_factor %s the widths are %s'
+                % (args.unit_factor, units))
+        # Weight tying: W is an expression of the embedding's parameter, so
+        # get_all_params lists no separate output W.
+        W = {'W': net['embed'].W.T}
     net['out'] = DenseLayer(net['reshape_rnn'], outputclass,
-                            nonlinearity=softmax)
+                            nonlinearity=softmax, **W)
     return net
 
 

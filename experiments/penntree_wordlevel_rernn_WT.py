@@ -36,20 +36,13 @@ Examples
 (20, 50)
 """
 import argparse
-import types
 
 import numpy as np
 
-import indrnn.lasagne as lasagne
 from indrnn.run.flags import (nonnegative_float32, nonnegative_int,
                                 positive_float32, positive_int,
                                 probability_float32)
-from indrnn.lasagne.init import HeNormal, Normal, Uniform
-from indrnn.lasagne.layers import (ConcatLayer, DenseLayer, DimshuffleLayer,
-                                   ElemwiseSumLayer, InputLayer, ReshapeLayer,
-                                   SliceLayer)
-from indrnn.lasagne.nonlinearities import rectify, softmax, tanh
-from indrnn.batchnorm_step_timefirst import BatchNorm_step_timefirst_Layer
+from indrnn.lasagne.init import Normal, Uniform
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.data.ptb import CHAR_PREFIX, WORD_PREFIX
 from . import penntree_charlevel_rernn as _char_level
@@ -183,11 +176,14 @@ def network_globals(args, seq_len1, outputclass=None):
     Returns
     -------
     types.SimpleNamespace
-        ``num_layers``, ``droplayers``, ``outputclass``, ``batch_size``,
-        ``seq_len``, ``hidden_units``, ``use_dropout``, ``lr``, ``droprate``,
-        ``act``, ``seq_len1``, ``U_bound``, ``taxdrop``, ``ini_W``,
-        ``ini_U``, ``units``, ``acc_units`` and ``sum_units``, named as in
-        the original.
+        Those of
+        :func:`indrnn.experiments.penntree_charlevel_rernn.common_globals`
+        (``HeNormal`` gain ``sqrt(2) / --Heinfactor``; unlike the
+        char-level script, the width grows every layer: the original has
+        the block-wise division commented out), ``ini_U`` (one initializer
+        of the recurrent weights for all layers: ``[0, U_bound]``, unlike
+        the char-level script also with tanh, or ``--ini_normal``),
+        ``embed_W`` (``Uniform(--ini_last)``) and ``droprate_last``.
 
     Examples
     --------
@@ -196,65 +192,15 @@ def network_globals(args, seq_len1, outputclass=None):
     >>> g.outputclass, g.sum_units
     (10000, 12000)
     """
-    g = types.SimpleNamespace()
-    g.num_layers = args.num_layers
-    g.droplayers = args.droplayers
     if outputclass is None:
-        outputclass = 50
-        if args.word_level:
-            outputclass = 10000
-    g.outputclass = outputclass
-    g.batch_size = args.batch_size
-    g.seq_len = args.seq_len
-    g.hidden_units = args.hidden_units
-    g.use_dropout = args.use_dropout
-    g.lr = np.float32(args.lr)
-    g.droprate = np.float32(args.droprate)
-
-    g.act = rectify
-    if args.act == 'tanh':
-        g.act = tanh
-
-    g.seq_len1 = seq_len1
-    g.U_bound = pow(args.MAG, 1.0 / seq_len1)
-    if args.act == 'tanh':
-        g.U_bound = pow(args.MAG / (pow(0.9, seq_len1 / 10.0)),
-                        1.0 / seq_len1)
-    if args.fix_bound:
-        g.U_bound = 1.0
-    # The original: "Because the last state of one batch is used as the
-    # initial state of the next batch, the total length is used here. This
-    # bound can simply set to 1. (1) the sequence is too long and they are
-    # already very close to 1. (2) Due to the precision of GPU, if it is
-    # rounded to a larger value, it may explode."
-
-    # Dropout masks are shared over the time axis.
-    g.taxdrop = (0,)
-
-    g.ini_W = HeNormal(gain=np.sqrt(2) / args.Heinfactor)
-    if args.use_bn_afterrnn:
-        g.ini_W = Normal(args.ini_in2hid)
-
-    # One initializer for the recurrent weights of all layers (unlike the
-    # char-level script, the tanh variant does not start at -U_bound).
+        outputclass = 10000 if args.word_level else 50
+    g = _char_level.common_globals(
+        args, seq_len1, outputclass, np.sqrt(2) / args.Heinfactor,
+        lambda l: np.power(args.unit_factor, l))
     g.ini_U = Uniform(range=(0, g.U_bound))
     if args.ini_normal:
         g.ini_U = Normal(std=args.U_std, mean=args.U_mean)
-
-    units = []
-    acc_units = [0]
-    sum_units = 0
-    for l in range(g.num_layers):
-        units_inc_factor = 1
-        if l >= 1:
-            # Unlike the char-level script, the width grows every layer
-            # (the original has the block-wise division commented out).
-            units_inc_factor = np.power(args.unit_factor, l)
-        # ``np.int`` in the original (removed from NumPy): truncation.
-        units.append(int(g.hidden_units * units_inc_factor))
-        sum_units += int(g.hidden_units * units_inc_factor)
-        acc_units.append(sum_units)
-    g.units, g.acc_units, g.sum_units = units, acc_units, sum_units
+    g.embed_W, g.droprate_last = Uniform(args.ini_last), args.droprate_last
     return g
 
 
@@ -262,6 +208,9 @@ def build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
                       outputclass=None):
     """Build the stacked (optionally residual, weight-tied) IndRNN model.
 
+    The network of
+    :func:`indrnn.experiments.penntree_charlevel_rernn.build_rnn_network` with
+    this script's globals (:func:`network_globals`) and flags:
     ``EmbeddingLayer`` (``Uniform(--ini_last)``) -> time-first ->
     [embedding dropout], then ``--num_layers`` times: Reshape ->
     ``DenseLayer`` (no nonlinearity) -> Reshape to (time, batch, units) ->
@@ -315,107 +264,9 @@ def build_rnn_network(args, rnnmodel, X_sym, hid_init_sym, *, seq_len1,
     >>> net['out'].get_params()[0] is net['embed'].W
     True
     """
-    g = network_globals(args, seq_len1, outputclass)
-    outputclass = g.outputclass
-    batch_size, seq_len = g.batch_size, g.seq_len
-    num_layers, units, acc_units = g.num_layers, g.units, g.acc_units
-    use_dropout, droprate, taxdrop = g.use_dropout, g.droprate, g.taxdrop
-
-    net = {}
-    net['input0'] = InputLayer((batch_size, seq_len), X_sym)
-    net['embed'] = lasagne.layers.EmbeddingLayer(
-        net['input0'], outputclass, units[0], W=Uniform(args.ini_last))
-    # change to (time, batch_size, hidden_units)
-    net['rnn0'] = DimshuffleLayer(net['embed'], (1, 0, 2))
-    if use_dropout and args.drop_embedding:
-        net['rnn0'] = lasagne.layers.DropoutLayer(net['rnn0'], p=droprate,
-                                                  shared_axes=taxdrop)
-    for l in range(1, num_layers + 1):
-        net['hiddeninput%d' % l] = InputLayer(
-            (batch_size, units[l - 1]),
-            hid_init_sym[:, acc_units[l - 1]:acc_units[l]])
-        net['rnn%d' % (l - 1)] = ReshapeLayer(net['rnn%d' % (l - 1)],
-                                              (batch_size * seq_len, -1))
-        net['rnn%d' % (l - 1)] = DenseLayer(
-            net['rnn%d' % (l - 1)], units[l - 1], W=g.ini_W,
-            b=lasagne.init.Constant(args.ini_b), nonlinearity=None)
-        net['rnn%d' % (l - 1)] = ReshapeLayer(net['rnn%d' % (l - 1)],
-                                              (seq_len, batch_size, -1))
-
-        # Shortcut from the input of layer l-residual_layers (its 'sum'),
-        # every residual_layers layers.
-        if (args.use_residual and l > args.residual_layers
-                and (l - 1) % args.residual_layers == 0):
-            if units[l - 1] != units[l - 1 - args.residual_layers]:
-                # Project the shortcut when the widths differ.
-                name = 'leftbranch%d' % (l - 1)
-                net[name] = ReshapeLayer(
-                    net['sum%d' % (l - args.residual_layers)],
-                    (batch_size * seq_len, -1))
-                net[name] = DenseLayer(net[name], units[l - 1], W=g.ini_W,
-                                       nonlinearity=None)
-                net[name] = ReshapeLayer(net[name],
-                                         (seq_len, batch_size, -1))
-                net[name] = BatchNorm_step_timefirst_Layer(net[name],
-                                                           axes=(0, 1))
-                print('left branch')
-            else:
-                net['leftbranch%d' % (l - 1)] = \
-                    net['sum%d' % (l - args.residual_layers)]
-            net['sum%d' % l] = ElemwiseSumLayer(
-                (net['rnn%d' % (l - 1)], net['leftbranch%d' % (l - 1)]))
-        else:
-            net['sum%d' % l] = net['rnn%d' % (l - 1)]
-
-        net['rnn%d' % l] = net['sum%d' % l]
-        if not args.use_bn_afterrnn:
-            net['rnn%d' % l] = BatchNorm_step_timefirst_Layer(
-                net['rnn%d' % l], axes=(0, 1),
-                beta=lasagne.init.Constant(args.ini_b))
-
-        net['rnn%d' % l] = rnnmodel(
-            net['rnn%d' % l], units[l - 1], hid_init=net['hiddeninput%d' % l],
-            W_hid_to_hid=g.ini_U, nonlinearity=g.act,
-            only_return_final=False, grad_clipping=args.gradclipvalue)
-
-        net['last_state%d' % l] = SliceLayer(net['rnn%d' % l], -1, axis=0)
-        if l == 1:
-            net['hid_out'] = net['last_state%d' % l]
-        else:
-            net['hid_out'] = ConcatLayer(
-                [net['hid_out'], net['last_state%d' % l]], axis=1)
-
-        if use_dropout and l % g.droplayers == 0 and l != num_layers:
-            net['rnn%d' % l] = lasagne.layers.DropoutLayer(
-                net['rnn%d' % l], p=droprate, shared_axes=taxdrop)
-        elif use_dropout and l % g.droplayers == 0 and l == num_layers:
-            net['rnn%d' % l] = lasagne.layers.DropoutLayer(
-                net['rnn%d' % l], p=args.droprate_last, shared_axes=taxdrop)
-
-        if args.use_bn_afterrnn:
-            net['rnn%d' % l] = BatchNorm_step_timefirst_Layer(
-                net['rnn%d' % l], axes=(0, 1))
-
-    # Back to batch-major, so the rows of the output are (batch, time).
-    net['rnn%d' % num_layers] = DimshuffleLayer(net['rnn%d' % num_layers],
-                                                (1, 0, 2))
-    net['reshape_rnn'] = ReshapeLayer(net['rnn%d' % num_layers],
-                                      (-1, units[num_layers - 1]))
-    if args.w_tying:
-        if units[num_layers - 1] != units[0]:
-            # The original fails later with a shape error in the dot.
-            raise ValueError(
-                '--w_tying needs the last layer as wide as the embedding; '
-                'with --unit_factor %s the widths are %s'
-                % (args.unit_factor, units))
-        # Weight tying: W is an expression of the embedding's parameter, so
-        # get_all_params lists no separate output W.
-        net['out'] = DenseLayer(net['reshape_rnn'], outputclass,
-                                W=net['embed'].W.T, nonlinearity=softmax)
-    else:
-        net['out'] = DenseLayer(net['reshape_rnn'], outputclass,
-                                nonlinearity=softmax)
-    return net
+    return _char_level.build_rnn_network(
+        args, rnnmodel, X_sym, hid_init_sym, seq_len1=seq_len1,
+        g=network_globals(args, seq_len1, outputclass))
 
 
 def build_deep_network(args, X_sym, hid_init_sym, *, seq_len1,

@@ -2,11 +2,12 @@
 
 ``cPTB/penntree_charlevel_rernn.py`` and
 ``wordPTB/penntree_wordlevel_rernn_WT.py`` of the original code train the
-same way; this module holds that part once, and each script's module
+same way; this module declares that part once, and each script's module
 (:mod:`indrnn.experiments.penntree_charlevel_rernn`,
-:mod:`indrnn.experiments.penntree_wordlevel_rernn_WT`) supplies its flags, its
-network builder and the few places where the two differ, as an
-:class:`LMSpec`.
+:mod:`indrnn.experiments.penntree_wordlevel_rernn_WT`) supplies its flags,
+its network builder and the few places where the two differ, as an
+:class:`LMSpec`. The loop, the checkpoints, the reports and the signals
+are the run engine's (:meth:`indrnn.run.Run.train`, in epochs).
 
 What the original does, and this module repeats:
 
@@ -25,11 +26,11 @@ What the original does, and this module repeats:
   with ``test_fn`` and again with ``bn_test_fn``. Each figure is the mean
   over the batches of the batch's figure (so the perplexity is the mean of
   per-batch perplexities, as the original prints it).
-- The schedule (:class:`indrnn.run.schedules.PlateauDecay`): keep a copy of all parameter
-  values whenever the validation BPC (the perplexity with ``--comp_perp``)
-  improves; once ``--pThre`` further epochs passed without improvement,
-  restore that copy and multiply the learning rate by 0.2 (``--lr_decay``
-  at word level); stop once it falls below 1e-6.
+- The schedule (:class:`indrnn.run.schedules.PlateauDecay`): keep a copy
+  of all parameter values whenever the validation BPC (the perplexity with
+  ``--comp_perp``) improves; once ``--pThre`` further epochs passed without
+  improvement, restore that copy and multiply the learning rate by 0.2
+  (``--lr_decay`` at word level); stop once it falls below 1e-6.
 - At the end the parameters are saved in the legacy format as
   ``indrnn_cPTB<seq_len>.npz`` / ``indrnn_wordPTB<seq_len>.npz``.
 
@@ -43,20 +44,21 @@ Checkpoints and exact resume (``--checkpoint_every N|TIME``,
 ``--keep_checkpoints``, ``--resume PATH``; see :mod:`indrnn.checkpoint`),
 in ``<out>/<save name>_checkpoints/``. A checkpoint is taken after a
 training batch and holds, besides every parameter (BatchNorm averages and
-``hid_init`` included), Adam's state and the dropout counters: the position
-in the run (:class:`TrainPosition`: epoch, batches done in it, the epoch's
-``--data_aug`` drop index, the carried hidden state and the running sums
-of the epoch's training figures), the random state, the schedule
-(learning rate, patience, best score and the best parameters it would
-restore), the epoch rows so far, the seed and the flags. A run resumed
-from it goes on bit for bit as if it had not stopped. One is written every
-``--checkpoint_every`` batches (or minutes), at ``--max_steps`` (before the
-truncated epoch is evaluated) and ``--max_epochs``, as ``...-best.h5`` when
-the validation figure improves, and when SIGINT or SIGTERM arrives: the
-batch in progress (or the epoch's evaluation) finishes, the checkpoint is
-written and the run stops, naming the file and the command that resumes
-it. ``--resume`` refuses a checkpoint of another script or another
-configuration (:data:`CONFIG_KEYS`) before anything is compiled.
+``hid_init`` included), Adam's state and the dropout counters: the
+engine's position in the run (epoch, batches done in it, the running sums
+of the epoch's training figures, the epoch rows so far), the epoch's
+``--data_aug`` drop index (:class:`TrainText`), the carried hidden state
+(:class:`indrnn.run.Carried`), the random state, the schedule (learning
+rate, patience, best score and the best parameters it would restore), the
+seed and the flags. A run resumed from it goes on bit for bit as if it had
+not stopped. One is written every ``--checkpoint_every`` batches (or
+minutes), at ``--max_steps`` (before the truncated epoch is evaluated) and
+``--max_epochs``, as ``...-best.h5`` when the validation figure improves,
+and when SIGINT or SIGTERM arrives: the batch in progress (or the epoch's
+evaluation) finishes, the checkpoint is written and the run stops, naming
+the file and the command that resumes it. ``--resume`` refuses a
+checkpoint of another script or another configuration
+(:data:`CONFIG_KEYS`) before anything is compiled.
 
 Examples
 --------
@@ -67,10 +69,6 @@ Both scripts run through :func:`main`::
 """
 import dataclasses
 import itertools
-import math
-import signal
-import sys
-import time
 from typing import Callable
 
 import numpy as np
@@ -80,35 +78,14 @@ import pytensor.tensor as pt
 import indrnn.lasagne as lasagne
 from indrnn.data import ptb
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
-from indrnn.legacy import save_legacy_params
-from indrnn.run import PlateauDecay, Run
-from indrnn.run.report import RunReport
-from indrnn.training import (StopSignals, compile_test_fn, compile_train_fn,
-                             last_checkpoint_note, run_command, weight_decay)
-from indrnn.checkpoint import CheckpointMismatchError, Checkpointer
-from indrnn.run.flags import DEEP_OPTIONS, add_run_flags, jsonable
+from indrnn.run import Carried, PlateauDecay, Run, command
+from indrnn.run.flags import DEEP_OPTIONS, add_run_flags
+from indrnn.training import compile_test_fn, compile_train_fn, weight_decay
 
-__all__ = [
-    "DataTooShortError",
-    "LMSpec",
-    "add_extra_arguments",
-    "compile_functions",
-    "LMFunctions",
-    "run_pass",
-    "TrainPosition",
-    "CONFIG_KEYS",
-    "RESUME_FREE_KEYS",
-    "config_keys",
-    "run_name",
-    "train",
-    "main",
-]
-
-#: Columns of the per-epoch CSV log, in order.
-CSV_FIELDS = ("epoch", "steps", "learning_rate", "train_perp", "train_bpc",
-              "valid_perp", "valid_bpc", "test_perp", "test_bpc",
-              "bn_test_perp", "bn_test_bpc", "improved", "lr_decayed",
-              "epoch_time", "time")
+__all__ = ["DataTooShortError", "LMSpec", "add_extra_arguments",
+           "compile_functions", "LMFunctions", "run_pass", "TrainText",
+           "CONFIG_KEYS", "RESUME_FREE_KEYS", "config_keys", "run_name",
+           "train", "main"]
 
 
 class DataTooShortError(ValueError):
@@ -238,24 +215,13 @@ class LMFunctions:
 
     def __init__(self, net, train_fn, test_fn, bn_test_fn, sum_units,
                  U_bound):
-        self.net = net
-        self.train_fn = train_fn
-        self.test_fn = test_fn
-        self.bn_test_fn = bn_test_fn
-        self.sum_units = sum_units
-        self.U_bound = U_bound
+        self.net, self.train_fn = net, train_fn
+        self.test_fn, self.bn_test_fn = test_fn, bn_test_fn
+        self.sum_units, self.U_bound = sum_units, U_bound
 
     def zero_state(self, batch_size):
-        """A zero hidden state, ``(batch_size, sum_units)`` of floatX.
-
-        Parameters
-        ----------
-        batch_size : int
-
-        Returns
-        -------
-        numpy.ndarray
-        """
+        """numpy.ndarray: a zero hidden state, ``(batch_size, sum_units)``
+        of floatX."""
         return np.zeros((batch_size, self.sum_units),
                         dtype=pytensor.config.floatX)
 
@@ -320,70 +286,40 @@ def compile_functions(spec, args, seq_len1, outputclass, train=True,
         train_fn = compile_train_fn(inputs, cost, params,
                                     outputs=[perp, bpc, hid_rec],
                                     U_bound=g.U_bound, mode=mode)
-
-    prediction, hid_rec = lasagne.layers.get_output(
-        layers, deterministic=True, batch_norm_use_averages=False)
-    _, perp, bpc = _figures(prediction, y_flat)
-    test_fn = compile_test_fn(inputs, [perp, bpc, hid_rec], mode=mode)
-
-    prediction, hid_rec = lasagne.layers.get_output(layers,
-                                                    deterministic=True)
-    _, perp, bpc = _figures(prediction, y_flat)
-    bn_test_fn = compile_test_fn(inputs, [perp, bpc, hid_rec], mode=mode)
+    tests = []
+    for use_averages in (False, True):
+        # test_fn with the batch statistics, bn_test_fn with the averages.
+        prediction, hid_rec = lasagne.layers.get_output(
+            layers, deterministic=True, batch_norm_use_averages=use_averages)
+        _, perp, bpc = _figures(prediction, y_flat)
+        tests.append(compile_test_fn(inputs, [perp, bpc, hid_rec],
+                                     mode=mode))
     # The state's width from the network itself: the plain network's
     # g.sum_units, and the deep networks' sum of their recurrent widths.
-    sum_units = net['hid_out'].output_shape[1]
-    return LMFunctions(net, train_fn, test_fn, bn_test_fn, sum_units,
-                       g.U_bound)
+    return LMFunctions(net, train_fn, tests[0], tests[1],
+                       net['hid_out'].output_shape[1], g.U_bound)
 
 
-def run_pass(fn, data, batch_size, seq_len, hid_init, progress=None,
-             max_batches=None, start=0, sums=(0.0, 0.0), after_batch=None,
-             what="cost"):
-    """Run ``fn`` over the batches of ``data``, carrying the hidden state.
+def run_pass(fn, data, batch_size, seq_len, hid):
+    """Run ``fn`` over the batches of ``data``, carrying the hidden state
+    (an evaluation pass).
 
     Parameters
     ----------
     fn : callable
-        ``fn(x, y, hid) -> [perp, bpc, hid_out]``; for training, a wrapper
-        that passes the learning rate.
+        ``fn(x, y, hid) -> [perp, bpc, hid_out]``.
     data : sequence of int
         Token ids.
     batch_size, seq_len : int
         Batch shape (see :func:`indrnn.data.ptb.data_iterator`).
-    hid_init : numpy.ndarray
-        Initial state (zero at the start of each pass in the scripts; the
-        saved state when a pass is resumed).
-    progress : callable, optional
-        ``progress(batches_done, n_batches, mean_perp, mean_bpc)``, called
-        after every batch.
-    max_batches : int, optional
-        Stop once this many batches (``start`` included) are done.
-    start : int
-        Batches done before (a resumed pass): they are skipped, and the
-        count and the means include them.
-    sums : (float, float)
-        The sums of the perplexities and BPCs of those ``start`` batches.
-    after_batch : callable, optional
-        ``after_batch(batches_done, sum_perp, sum_bpc, hid) -> bool``,
-        called after every batch (after ``progress``); True stops the pass
-        there.
-    what : str
-        Named in the error when a figure is not finite.
+    hid : numpy.ndarray
+        Initial state (zero in the scripts).
 
     Returns
     -------
     dict
-        ``perp`` and ``bpc`` (means over the batches), ``batches`` (how many
-        are done, ``start`` included), ``hid`` (the last state), ``sums``
-        (of the perplexities and BPCs) and ``stopped`` (whether
-        ``after_batch`` stopped the pass).
-
-    Raises
-    ------
-    FloatingPointError
-        When a batch's perplexity or BPC is NaN or Inf (the original stops
-        there).
+        ``perp`` and ``bpc`` (means over the batches), ``batches`` and
+        ``hid`` (the last state).
 
     Examples
     --------
@@ -391,168 +327,88 @@ def run_pass(fn, data, batch_size, seq_len, hid_init, progress=None,
     >>> r = run_pass(fn, list(range(40)), 2, 4, np.zeros((2, 3)))
     >>> r['batches'], r['perp'], r['bpc'], float(r['hid'][0, 0])
     (4, 2.0, 1.0, 4.0)
-
-    The same pass in two parts, the second resumed from the first:
-
-    >>> a = run_pass(fn, list(range(40)), 2, 4, np.zeros((2, 3)),
-    ...              max_batches=1)
-    >>> b = run_pass(fn, list(range(40)), 2, 4, a['hid'], start=1,
-    ...              sums=a['sums'])
-    >>> b['batches'], b['perp'], float(b['hid'][0, 0])
-    (4, 2.0, 4.0)
     """
-    n_batches = ptb.epoch_size(len(data), batch_size, seq_len)
-    if max_batches is not None:
-        n_batches = min(n_batches, max_batches)
-    t_perp, t_bpc = (float(v) for v in sums)
-    count = int(start)
-    hid = hid_init
-    stopped = False
-    # Batches are slices of the text, so skipping the first ``start``
-    # costs nothing and the rest are the ones an unbroken pass sees.
-    batches = itertools.islice(
-        ptb.data_iterator(data, batch_size, seq_len), count, None)
-    for x, y in batches:
-        if count >= n_batches:
-            break
+    t_perp = t_bpc = 0.0
+    count = 0
+    for x, y in ptb.data_iterator(data, batch_size, seq_len):
         perp, bpc, hid = fn(x, y, hid)
-        perp, bpc = float(perp), float(bpc)
-        for name, value in (("perplexity", perp), ("BPC", bpc)):
-            if not math.isfinite(value):
-                raise FloatingPointError(
-                    "%s detected in the %s %s at batch %d"
-                    % ("NaN" if math.isnan(value) else "Inf", what, name,
-                       count + 1))
-        t_perp += perp
-        t_bpc += bpc
+        t_perp += float(perp)
+        t_bpc += float(bpc)
         count += 1
-        if progress is not None:
-            progress(count, n_batches, t_perp / count, t_bpc / count)
-        if after_batch is not None and after_batch(count, t_perp, t_bpc,
-                                                   hid):
-            stopped = True
-            break
-    result = {"batches": count, "hid": hid, "sums": (t_perp, t_bpc),
-              "stopped": stopped}
-    if count == 0:
-        result.update(perp=math.nan, bpc=math.nan)
-    else:
-        result.update(perp=t_perp / count, bpc=t_bpc / count)
-    return result
+    return {"perp": t_perp / count, "bpc": t_bpc / count, "batches": count,
+            "hid": hid}
 
 
-@dataclasses.dataclass
-class TrainPosition:
-    """Where a PTB training run is: what a checkpoint needs besides the
-    network, the optimizer, the random state and the schedule.
+class TrainText:
+    """The training batches, an epoch at a time, as the engine takes them.
 
-    A run is either inside an epoch's training pass (``in_epoch``: batch
-    ``batch`` of epoch ``epoch`` is done, the epoch not yet evaluated) or
-    between epochs (``epoch`` epochs are done and evaluated).
+    Each call gives the next batch of the epoch; at its end
+    ``StopIteration``. The first call of an epoch draws its drop index
+    (``rng.randint(aug_range)`` with ``--data_aug``, as the original) and
+    starts the carried state from zeros; the epoch's end clears it.
 
-    Attributes
+    Parameters
     ----------
-    steps : int
-        Training batches done in the run.
-    epoch : int
-        The epoch in progress, or the number of epochs done.
-    in_epoch : bool
-        Whether an epoch's training pass is in progress.
-    batch : int
-        Batches done in that epoch.
-    dropindex : int
-        Leading tokens dropped in that epoch (``--data_aug``).
-    sum_perp, sum_bpc : float
-        Sums of that epoch's training perplexities and BPCs so far.
-    hid : numpy.ndarray or None
-        The carried hidden state after the last batch (None between
-        epochs: each starts from zeros).
-    elapsed : float
-        Seconds since the run started, when the position was saved (a
-        resumed run's clock goes on from it).
+    data : numpy.ndarray
+        The training text.
+    batch_size, seq_len : int
+    aug_range : int or None
+        None without ``--data_aug``.
+    rng : numpy.random.RandomState
+    hid : indrnn.run.Carried
+        The carried state.
+    zero : callable
+        ``zero() -> ndarray``, a zero state.
 
     Examples
     --------
-    >>> pos = TrainPosition()
-    >>> pos.start_epoch(dropindex=7, hid=np.zeros((2, 3)))
-    >>> pos.epoch, pos.in_epoch, pos.batch, pos.dropindex
-    (1, True, 0, 7)
-    >>> TrainPosition.from_dict(pos.to_dict(), pos.hid) == pos
-    True
+    >>> from indrnn.run import Carried
+    >>> text = TrainText(np.arange(45), 2, 4, None, None, Carried('hid'),
+    ...                  lambda: np.zeros(1))
+    >>> len(list(iter(text, None)))  # one epoch: 5 batches
+    5
+    >>> text.dropindex, text.hid.value, text.batch
+    (None, None, 5)
     """
 
-    steps: int = 0
-    epoch: int = 0
-    in_epoch: bool = False
-    batch: int = 0
-    dropindex: int = 0
-    sum_perp: float = 0.0
-    sum_bpc: float = 0.0
-    hid: np.ndarray = dataclasses.field(default=None, compare=False)
-    elapsed: float = dataclasses.field(default=0.0, compare=False)
+    def __init__(self, data, batch_size, seq_len, aug_range, rng, hid,
+                 zero):
+        self.data, self.batch_size, self.seq_len = data, batch_size, seq_len
+        self.aug_range, self.rng, self.hid, self.zero = (aug_range, rng,
+                                                         hid, zero)
+        # Between epochs: no drop index; the batches of the epoch (from
+        # ``batch`` on) once drawn.
+        self.dropindex, self.batch, self.batches = None, 0, None
 
-    def start_epoch(self, dropindex, hid):
-        """Begin the next epoch's training pass.
+    def __call__(self):
+        if self.dropindex is None:
+            self.dropindex = 0 if self.aug_range is None \
+                else self.rng.randint(self.aug_range)
+            self.batch, self.hid.value = 0, self.zero()
+        if self.batches is None:
+            # Batches are slices of the text: skipping those a resumed
+            # epoch did costs nothing.
+            self.batches = itertools.islice(ptb.data_iterator(
+                self.data[self.dropindex:], self.batch_size, self.seq_len),
+                self.batch, None)
+        batch = next(self.batches, None)
+        if batch is None:
+            self.dropindex = self.batches = self.hid.value = None
+            raise StopIteration
+        self.batch += 1
+        return batch
 
-        Parameters
-        ----------
-        dropindex : int
-            Leading tokens dropped in it.
-        hid : numpy.ndarray
-            The initial state (zeros).
-        """
-        self.epoch += 1
-        self.in_epoch = True
-        self.batch = 0
-        self.dropindex = int(dropindex)
-        self.sum_perp = self.sum_bpc = 0.0
-        self.hid = hid
+    def size(self):
+        """int: the batches of the epoch in progress."""
+        return ptb.epoch_size(len(self.data) - self.dropindex,
+                              self.batch_size, self.seq_len)
 
-    def end_epoch(self):
-        """The epoch's training pass and evaluation are done."""
-        self.in_epoch = False
-        self.batch = self.dropindex = 0
-        self.sum_perp = self.sum_bpc = 0.0
-        self.hid = None
+    def state_dict(self):
+        return {"dropindex": self.dropindex, "batch": self.batch}
 
-    def to_dict(self):
-        """The position as JSON-serialisable values, without ``hid``.
-
-        Returns
-        -------
-        dict
-            With ``step`` (= ``steps``), as
-            :class:`indrnn.checkpoint.Checkpointer` requires.
-        """
-        # Python floats survive JSON exactly (repr round-trips).
-        return {"step": self.steps, "epoch": self.epoch,
-                "in_epoch": self.in_epoch, "batch": self.batch,
-                "dropindex": self.dropindex, "sum_perp": self.sum_perp,
-                "sum_bpc": self.sum_bpc, "elapsed": self.elapsed}
-
-    @classmethod
-    def from_dict(cls, state, hid=None):
-        """The position saved by :meth:`to_dict`.
-
-        Parameters
-        ----------
-        state : dict
-        hid : numpy.ndarray, optional
-            The carried state (required inside an epoch).
-
-        Returns
-        -------
-        TrainPosition
-        """
-        pos = cls(steps=int(state["step"]), epoch=int(state["epoch"]),
-                  in_epoch=bool(state["in_epoch"]),
-                  batch=int(state["batch"]),
-                  dropindex=int(state["dropindex"]),
-                  sum_perp=float(state["sum_perp"]),
-                  sum_bpc=float(state["sum_bpc"]),
-                  elapsed=float(state.get("elapsed", 0.0)))
-        pos.hid = hid if pos.in_epoch else None
-        return pos
+    def load_state_dict(self, state):
+        self.dropindex, self.batch = state["dropindex"], state["batch"]
+        self.batches = None
 
 
 #: Flags that must equal the checkpoint's on ``--resume``: those that shape
@@ -608,19 +464,10 @@ def config_keys(args):
     return known + others
 
 
-def _subset(data, n):
-    return data if n is None else data[:n]
-
-
 #: The module of each script, named in the resume command.
 _SCRIPT_MODULES = {
     "indrnn_cPTB": "indrnn.experiments.penntree_charlevel_rernn",
     "indrnn_wordPTB": "indrnn.experiments.penntree_wordlevel_rernn_WT"}
-
-
-def _script_module(spec):
-    return _SCRIPT_MODULES.get(spec.save_prefix,
-                               getattr(spec.make_parser, "__module__", ""))
 
 
 def run_name(spec, args):
@@ -652,6 +499,30 @@ def run_name(spec, args):
                        args.seq_len)
 
 
+def _load_texts(spec, args, log):
+    """The training, validation and test texts (sliced) and the vocabulary
+    size; :class:`DataTooShortError` when one holds no batch."""
+    data_dir = args.data_dir or ptb.default_data_path()
+    *texts, vocab = ptb.ptb_raw_data(data_dir,
+                                     filename=spec.file_prefix(args))
+    log('voc', vocab)
+    texts = [np.asarray(text[:n], dtype=np.int32) for text, n in zip(
+        texts, (args.train_subset, args.eval_subset, args.eval_subset))]
+    log("tokens train %d valid %d test %d" % tuple(map(len, texts)))
+    # With --data_aug up to aug_range - 1 leading tokens are dropped.
+    dropped = spec.aug_range(args) - 1 if args.data_aug else 0
+    for name, text, cut in zip(("training", "validation", "test"), texts,
+                               (dropped, 0, 0)):
+        if ptb.epoch_size(len(text) - cut, args.batch_size,
+                          args.seq_len) <= 0:
+            raise DataTooShortError(
+                "the %s text (%d tokens%s) is too short for one batch of "
+                "batch_size %d x seq_len %d"
+                % (name, len(text) - cut, " after --data_aug" if cut else "",
+                   args.batch_size, args.seq_len))
+    return texts, vocab
+
+
 def train(spec, args, argv=None):
     """Train a PTB model as the original script, with the extras.
 
@@ -667,13 +538,10 @@ def train(spec, args, argv=None):
 
     Returns
     -------
-    dict
-        ``stop_reason`` (``'schedule'``, ``'max_epochs'``, ``'max_steps'``,
-        ``'diverged'`` or ``'interrupted'``), ``epochs`` (the rows),
-        ``steps``, ``best_valid``, ``saved`` (path or None), ``signal``
-        (the number of the signal that stopped the run, or None),
-        ``checkpoint`` (the last numbered checkpoint written, or None) and
-        ``fns`` (:class:`LMFunctions`).
+    indrnn.training.TrainState
+        The loop's end: ``stop_reason`` (``'schedule'``, ``'max_epochs'``,
+        ``'max_steps'``, ``'diverged'`` or ``'interrupted'``), ``history``
+        (the epoch rows), ``step``, ``saved`` (path or None), ``signal``.
 
     Raises
     ------
@@ -687,41 +555,13 @@ def train(spec, args, argv=None):
     indrnn.checkpoint.CheckpointWriteError
         When a checkpoint cannot be written.
     """
-    run = Run(args, argv, run_name(spec, args), _script_module(spec),
-              config_keys(args))
-    log, seed = run.log, run.seed
-    # One random state for initialisation, dropout masks and --data_aug,
-    # as the original's global np.random.
-    rng = run.rng
-
-    data_dir = args.data_dir or ptb.default_data_path()
-    train_data, valid_data, test_data, vocab = ptb.ptb_raw_data(
-        data_dir, filename=spec.file_prefix(args))
-    log('voc', vocab)
-    train_data = np.asarray(_subset(train_data, args.train_subset),
-                            dtype=np.int32)
-    valid_data = np.asarray(_subset(valid_data, args.eval_subset),
-                            dtype=np.int32)
-    test_data = np.asarray(_subset(test_data, args.eval_subset),
-                           dtype=np.int32)
-    log("tokens train %d valid %d test %d" % (len(train_data),
-                                              len(valid_data),
-                                              len(test_data)))
-    batch_size, seq_len = args.batch_size, args.seq_len
-    # With --data_aug up to aug_range - 1 leading tokens are dropped.
-    dropped = spec.aug_range(args) - 1 if args.data_aug else 0
-    for name, size in (("training", len(train_data) - dropped),
-                       ("validation", len(valid_data)),
-                       ("test", len(test_data))):
-        if ptb.epoch_size(size, batch_size, seq_len) <= 0:
-            raise DataTooShortError(
-                "the %s text (%d tokens%s) is too short for one batch of "
-                "batch_size %d x seq_len %d"
-                % (name, size, " after --data_aug" if dropped and
-                   name == "training" else "", batch_size, seq_len))
-
+    module = _SCRIPT_MODULES.get(spec.save_prefix,
+                                 getattr(spec.make_parser, "__module__", ""))
+    run = Run(args, argv, run_name(spec, args), module, config_keys(args))
+    log, batch_size, seq_len = run.log, args.batch_size, args.seq_len
+    (train_text, valid_text, test_text), vocab = _load_texts(spec, args, log)
     log('Compiling')
-    fns = compile_functions(spec, args, seq_len1=len(train_data),
+    fns = compile_functions(spec, args, seq_len1=len(train_text),
                             outputclass=vocab)
     out_layer = fns.net['out']
     if spec.print_param_count:
@@ -730,260 +570,62 @@ def train(spec, args, argv=None):
 
     metric = spec.monitor(args)
     schedule = PlateauDecay(args.lr, args.pThre, spec.lr_decay(args),
-                               initial_best=spec.initial_best)
-    pos = TrainPosition()
-    report = RunReport(run.report_base, dict(run.header(), vocabulary=vocab),
-                       curves=['%s_%s' % (part, spec.curve_metric(args))
-                               for part in ('train', 'valid', 'test',
-                                            'bn_test')],
-                       log=log, columns=CSV_FIELDS[:-1], x='epoch',
-                       plot_always=True)
-    rows = []
-    checkpointer = None
-    if args.checkpoint_every or args.resume:
-        saved_arrays = {}
+                            initial_best=spec.initial_best)
+    hid = Carried("hid", (batch_size, fns.sum_units))
+    # One random state for initialisation, dropout masks and --data_aug,
+    # as the original's global np.random.
+    batches = TrainText(train_text, batch_size, seq_len,
+                        spec.aug_range(args) if args.data_aug else None,
+                        run.rng, hid, lambda: fns.zero_state(batch_size))
 
-        def get_state():
-            return {"script": run.module, "seed": seed,
-                    "state": {"schedule": schedule.state_dict(),
-                              "rows": rows}}
+    def step(batch, lr):
+        perp, bpc, hid.value = fns.train_fn(*batch, hid.value, lr)
+        return perp, bpc
 
-        def get_arrays():
-            return {"hid": [pos.hid] if pos.in_epoch else [],
-                    "best_params": list(schedule.best_params or [])}
+    def epoch_end(state):
+        log('prep', 'bpc', state.train["perp"], state.train["bpc"])
+        figures = {}
+        for name, fn, text, line in (
+                ("valid", fns.bn_test_fn, valid_text, "bn_validprep"),
+                ("test", fns.test_fn, test_text, "testprep"),
+                ("bn_test", fns.bn_test_fn, test_text, "bn_testprep")):
+            result = run_pass(fn, text, batch_size, seq_len,
+                              fns.zero_state(batch_size))
+            log(line, line.replace("prep", "bpc"), result["perp"],
+                result["bpc"])
+            figures.update({name + "_perp": result["perp"],
+                            name + "_bpc": result["bpc"]})
+        action = schedule.update(
+            figures["valid_" + metric],
+            lambda: lasagne.layers.get_all_param_values(out_layer),
+            lambda values: lasagne.layers.set_all_param_values(out_layer,
+                                                               values))
+        if action == "decayed":
+            log('learning rate', schedule.learning_rate)
+        state.learning_rate, state.stop = (schedule.learning_rate,
+                                           schedule.stop)
+        return dict(figures, improved=action == "improved",
+                    lr_decayed=action == "decayed")
 
-        checkpointer = Checkpointer(
-            run.base + '_checkpoints',
-            # hid_out too, in case it holds parameters out does not.
-            [out_layer, fns.net['hid_out']], fns.train_fn, rngs=[rng],
-            args=args, keep=args.keep_checkpoints, get_state=get_state,
-            get_arrays=get_arrays, set_arrays=saved_arrays.update,
-            resume_command=run.resume_command())
-        if args.resume:
-            loop = checkpointer.load(args.resume,
-                                     config_keys=config_keys(args))
-            hid = saved_arrays.get("hid") or [None]
-            pos = TrainPosition.from_dict(loop, hid[0])
-            if pos.in_epoch and (
-                    hid[0] is None or hid[0].shape != (batch_size,
-                                                       fns.sum_units)):
-                raise CheckpointMismatchError(
-                    "checkpoint %s: its carried state is not a (%d, %d) "
-                    "array" % (args.resume, batch_size, fns.sum_units))
-            saved = run.resumed["state"]
-            schedule.load_state_dict(saved["schedule"],
-                                     saved_arrays.get("best_params"))
-            rows.extend(saved["rows"])
-            log("resumed from %s at step %d (%s)"
-                % (args.resume, pos.steps,
-                   "epoch %d, batch %d" % (pos.epoch, pos.batch)
-                   if pos.in_epoch else "after epoch %d" % pos.epoch))
-
-    def snapshot():
-        return lasagne.layers.get_all_param_values(out_layer)
-
-    def restore(values):
-        lasagne.layers.set_all_param_values(out_layer, values)
-
-    start = time.time() - pos.elapsed
-    checkpoint_every = args.checkpoint_every
-    # The position of the last checkpoint written (a resumed run starts
-    # at its checkpoint's).
-    written = [None]
-
-    def here():
-        return (pos.steps, pos.epoch, pos.in_epoch)
-
-    if args.resume:
-        written[0] = here()
-
-    def write_checkpoint(best=False):
-        pos.elapsed = time.time() - start
-        try:
-            path = checkpointer.save(pos.to_dict(), best=best)
-        except OSError as exc:
-            log("checkpoint at step %d failed: %s" % (pos.steps, exc))
-            raise
-        if not best:
-            written[0] = here()
-            if checkpoint_every is not None:
-                checkpoint_every.mark()
-        return path
-
-    def checkpoint_if_new():
-        if checkpointer is not None and (written[0] != here()
-                                         or checkpointer.last_path is None):
-            return write_checkpoint()
-        return checkpointer.last_path if checkpointer is not None else None
-
-    # SIGINT and SIGTERM, with a checkpointer: finish the batch (or the
-    # epoch's evaluation), write a checkpoint, stop. A second signal acts
-    # as it would without this handler.
-    signals = StopSignals(checkpointer is not None)
-    signals.install()
-
-    def stop_on_signal():
-        path = checkpoint_if_new()
-        log("%s received; stopped after step %d; checkpoint written to %s; "
-            "%s" % (signal.Signals(signals[0]).name, pos.steps, path,
-                    checkpointer.resume_hint(path)))
-
-    def max_steps_reached():
-        return args.max_steps is not None and pos.steps >= args.max_steps
-
-    stop_reason = None
-    phase = ["training"]    # named when a figure is NaN or Inf
-    max_epochs = args.max_epochs if args.max_epochs is not None else 9999
-    try:
-        while True:
-            if not pos.in_epoch:
-                if schedule.stop:   # resumed after the schedule's end
-                    stop_reason = "schedule"
-                    break
-                if pos.epoch >= max_epochs:
-                    stop_reason = "max_epochs"
-                    # A longer --max_epochs can go on from it.
-                    checkpoint_if_new()
-                    break
-                if max_steps_reached():
-                    stop_reason = "max_steps"
-                    break
-                dropindex = 0
-                if args.data_aug:
-                    dropindex = rng.randint(spec.aug_range(args))
-                pos.start_epoch(dropindex, fns.zero_state(batch_size))
-            epoch = pos.epoch
-            epoch_start = time.time()
-            lr = schedule.learning_rate
-
-            def step(x, y, hid):
-                return fns.train_fn(x, y, hid, lr)
-
-            first_done = []
-
-            def progress(done, total, perp, bpc):
-                now = time.time()
-                if not first_done:
-                    # The speed leaves out the first batch: with the Numba
-                    # backend the functions are compiled on their first call.
-                    first_done.append((done, now))
-                if args.report_every and (done % args.report_every == 0
-                                          or done == total):
-                    elapsed = max(now - first_done[0][1], 1e-9)
-                    speed = (done - first_done[0][0]) / elapsed
-                    log("epoch %d batch %d/%d train_perp %.4f train_bpc "
-                        "%.4f  %.2f batch/s %.0f tokens/s"
-                        % (epoch, done, total, perp, bpc, speed,
-                           speed * batch_size * seq_len))
-
-            def after_batch(done, sum_perp, sum_bpc, hid):
-                pos.steps += 1
-                pos.batch, pos.hid = done, hid
-                pos.sum_perp, pos.sum_bpc = sum_perp, sum_bpc
-                if checkpointer is not None and checkpoint_every is not None \
-                        and checkpoint_every.due(pos.steps):
-                    write_checkpoint()
-                return bool(signals)
-
-            max_batches = None
-            if args.max_steps is not None:
-                # Batches of this epoch, those done before included.
-                max_batches = args.max_steps - (pos.steps - pos.batch)
-            phase[0] = "training"
-            tr = run_pass(step, train_data[pos.dropindex:], batch_size,
-                          seq_len, pos.hid, progress=progress,
-                          max_batches=max_batches, start=pos.batch,
-                          sums=(pos.sum_perp, pos.sum_bpc),
-                          after_batch=after_batch, what="training")
-            if tr["stopped"]:
-                stop_reason = "interrupted"
-                stop_on_signal()
-                break
-            if max_steps_reached():
-                # Before the truncated epoch is evaluated (and the schedule
-                # perhaps restores parameters): resumed from it, a run
-                # finishes the epoch as an uninterrupted one.
-                checkpoint_if_new()
-            log('prep', 'bpc', tr["perp"], tr["bpc"])
-            zero = fns.zero_state(batch_size)
-            phase[0] = "validation"
-            va = run_pass(fns.bn_test_fn, valid_data, batch_size, seq_len,
-                          zero, what="validation")
-            log('bn_validprep', 'bn_validbpc', va["perp"], va["bpc"])
-            phase[0] = "test"
-            te = run_pass(fns.test_fn, test_data, batch_size, seq_len,
-                          zero, what="test (batch statistics)")
-            log('testprep', 'testbpc', te["perp"], te["bpc"])
-            bte = run_pass(fns.bn_test_fn, test_data, batch_size, seq_len,
-                           zero, what="test (BN averages)")
-            log('bn_testprep', 'bn_testbpc', bte["perp"], bte["bpc"])
-
-            action = schedule.update(va[metric], snapshot, restore)
-            pos.end_epoch()
-            if action == "decayed":
-                log('learning rate', schedule.learning_rate)
-            row = {"epoch": epoch, "steps": pos.steps,
-                   "learning_rate": lr,
-                   "train_perp": tr["perp"], "train_bpc": tr["bpc"],
-                   "valid_perp": va["perp"], "valid_bpc": va["bpc"],
-                   "test_perp": te["perp"], "test_bpc": te["bpc"],
-                   "bn_test_perp": bte["perp"], "bn_test_bpc": bte["bpc"],
-                   "improved": action == "improved",
-                   "lr_decayed": action == "decayed",
-                   "epoch_time": round(time.time() - epoch_start, 3),
-                   "time": round(time.time() - start, 3)}
-            # JSON's values, as a resumed run reads the earlier rows back
-            # (the float32 rate as 0.01, not 0.009999999776482582).
-            rows.append({k: jsonable(v) for k, v in row.items()})
-            report.write(rows)
-            log("epoch %d done: steps %d valid_%s %.4f (best %.4f at epoch "
-                "%s) %.1fs" % (epoch, pos.steps, metric, va[metric],
-                               schedule.best, schedule.best_epoch,
-                               time.time() - start))
-            if action == "improved" and checkpointer is not None:
-                log("best checkpoint written to",
-                    write_checkpoint(best=True))
-            if signals:
-                # Arrived during the evaluation.
-                stop_reason = "interrupted"
-                stop_on_signal()
-                break
-            if schedule.stop:
-                stop_reason = "schedule"
-                break
-            if max_steps_reached():
-                stop_reason = "max_steps"
-                break
-    except FloatingPointError as e:
-        stop_reason = "diverged"
-        where = ("step %d, epoch %d" % (pos.steps + 1, pos.epoch)
-                 if phase[0] == "training" else
-                 "epoch %d, after step %d" % (pos.epoch, pos.steps))
-        log("%s (%s, learning rate %s); stopping, parameters not saved.%s"
-            % (e, where, schedule.learning_rate,
-               last_checkpoint_note(checkpointer)))
-    except KeyboardInterrupt:
-        stop_reason = "interrupted"
-        log("interrupted in epoch %d" % pos.epoch)
-    finally:
-        signals.restore()
-
-    saved = None
-    if stop_reason != "diverged":
-        saved = save_legacy_params(run.base, out_layer)
-        log("saved parameters to", saved)
-    report.write(rows, stop_reason=stop_reason, steps=pos.steps,
-                 best_epoch=schedule.best_epoch, saved=saved,
-                 **{"best_valid_" + metric: jsonable(schedule.best)
-                    if schedule.best_epoch else None})
-    log("stop:", stop_reason)
-    return {"stop_reason": stop_reason, "epochs": rows,
-            "steps": pos.steps,
-            "best_valid": schedule.best if schedule.best_epoch else None,
-            "saved": saved, "fns": fns,
-            "signal": signals[0] if stop_reason == "interrupted"
-            and signals else None,
-            "checkpoint": checkpointer.last_path if checkpointer else None}
+    loop = run.train(
+        step, batches, args.lr, out_layer, fns.train_fn,
+        names=("perp", "bpc"), report_every=args.report_every,
+        state={"schedule": schedule, "batches": batches, "hid": hid},
+        best_metric="valid_" + metric,
+        curves=["%s_%s" % (part, spec.curve_metric(args))
+                for part in ("train", "valid", "test", "bn_test")],
+        header={"vocabulary": vocab}, epoch_end=epoch_end, columns=[
+            "epoch", "steps", "learning_rate"] + ["%s_%s" % (part, figure)
+            for part in ("train", "valid", "test", "bn_test")
+            for figure in ("perp", "bpc")] + ["improved", "lr_decayed",
+                                              "epoch_time"],
+        max_epochs=args.max_epochs, epoch_size=batches.size,
+        throughput=("tokens", batch_size * seq_len))
+    run.report.add(best_epoch=schedule.best_epoch, saved=loop.saved, **{
+        "best_valid_" + metric: float(schedule.best)
+        if schedule.best_epoch else None})
+    log("stop:", loop.stop_reason)
+    return loop
 
 
 def main(spec, argv=None):
@@ -1011,8 +653,6 @@ def main(spec, argv=None):
         from . import penntree_charlevel_rernn as cptb
         ptb_lm.main(cptb.SPEC, ['--max_steps', '10'])
     """
-    if argv is None:
-        argv = sys.argv[1:]
-    args = spec.make_parser().parse_args(argv)
-    return run_command(lambda: train(spec, args, argv=argv),
-                       data_errors=(ptb.PTBDataError, DataTooShortError))
+    return command(spec.make_parser, lambda args, argv: train(spec, args,
+                                                              argv),
+                   argv, data_errors=(ptb.PTBDataError, DataTooShortError))

@@ -15,8 +15,10 @@ network, its batches and its evaluation and schedule hooks.
 - :func:`weight_decay` is the L2 penalty of the ``--use_weightdecay_nohiddenW``
   flag.
 - :func:`compile_train_fn` / :func:`compile_test_fn` build the functions.
-- :func:`train_loop` runs the loop; :class:`ProgressLog` prints and logs;
-  :class:`CheckpointInterval` says when a checkpoint is due.
+- :func:`train_loop` runs the loop, by steps or in epochs;
+  :class:`ProgressLog` prints and logs; :class:`CheckpointInterval` says
+  when a checkpoint is due; :func:`jsonable` gives a figure as JSON holds
+  it (the epoch rows, the reports).
 """
 import contextlib
 import errno
@@ -52,6 +54,7 @@ __all__ = [
     "StopSignals",
     "last_checkpoint_note",
     "writing",
+    "jsonable",
     "train_loop",
     "float32_unless_configured",
     "run_command",
@@ -327,6 +330,42 @@ def writing(path, mode="w", **kwargs):
         raise
 
 
+def jsonable(value):
+    """A flag value or figure as JSON can hold it, for the run reports.
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    object
+        float32 as the shortest decimal that reads back as the same
+        float32 (0.001, not 0.0010000000474974513); other numpy scalars as
+        Python numbers; arrays as lists; JSON's own types unchanged;
+        anything else (``--checkpoint_every``'s interval) as its text.
+
+    Examples
+    --------
+    >>> jsonable(np.float32(0.001)), jsonable(np.int64(3))
+    (0.001, 3)
+    >>> jsonable(CheckpointInterval(minutes=30))
+    '30m'
+    """
+    if isinstance(value, np.float32):
+        return float(str(value))
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if value is None or isinstance(value, (bool, str, int, float, list,
+                                           tuple, dict)):
+        return value
+    # Returned unchanged as a json.dump default it would fail ("Circular
+    # reference detected").
+    return str(value)
+
+
 class ProgressLog:
     """Print progress lines and append them to a log file.
 
@@ -386,12 +425,23 @@ class TrainState:
     stop : bool
         Set to True to end the loop after this report.
     stop_reason : str
-        Why the loop ended: ``'schedule'``, ``'max_steps'``, ``'diverged'``,
-        ``'interrupted'`` or ``'batches exhausted'``.
+        Why the loop ended: ``'schedule'``, ``'max_steps'``,
+        ``'max_epochs'``, ``'diverged'``, ``'interrupted'`` or ``'batches
+        exhausted'``.
     log : ProgressLog
         Print and log a line.
     elapsed : float
         Seconds since the loop started.
+    epoch : int
+        With epochs (:func:`train_loop`'s ``epoch_end``): the epoch in
+        progress, or the number of epochs done between two.
+    in_epoch : bool
+        Whether an epoch's batches are in progress (or done but not yet
+        ended by ``epoch_end``).
+    epoch_steps : int
+        Steps done in that epoch.
+    saved : str or None
+        The parameter file written at the end.
     """
 
     def __init__(self, learning_rate, log):
@@ -405,6 +455,10 @@ class TrainState:
         self.stop_reason = None
         self.log = log
         self.start_time = time.time()
+        self.epoch = 0
+        self.in_epoch = False
+        self.epoch_steps = 0
+        self.saved = None
 
     @property
     def elapsed(self):
@@ -616,7 +670,8 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
                report_every=100, evaluate=None, schedule=None,
                max_steps=None, log=None, save_path=None, save_layer=None,
                step_hook=None, checkpointer=None, checkpoint_every=None,
-               resume=None, handle_signals=None):
+               resume=None, handle_signals=None, epoch_end=None,
+               max_epochs=None, epoch_size=None, throughput=None):
     """Run the training loop of the original scripts.
 
     Each step calls ``step_fn(next_batch(), learning_rate)``. Its first
@@ -627,6 +682,23 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
     the legacy format (:func:`indrnn.legacy.save_legacy_params`), unless the
     loss diverged.
 
+    **Epochs** (``epoch_end`` given), as the Penn Treebank scripts: a
+    ``StopIteration`` from ``next_batch`` ends an epoch instead of the run
+    (the next call starts the next epoch), and the report rows are the
+    epochs': at the end of each, ``state.train`` holds the means of the
+    training figures over the epoch and ``epoch_end(state)`` returns the
+    epoch's figures (its evaluation); it may change the learning rate and
+    set ``state.stop`` as a schedule does. The row ``{'epoch', 'steps',
+    'learning_rate'`` (the epoch's), ``'train_<name>'...``, the figures,
+    ``'epoch_time', 'time'}`` (JSON values, see
+    :func:`indrnn.run.flags.jsonable`) joins ``state.history``, the best
+    checkpoint is written if it improves, then ``schedule(state)`` is
+    called. ``report_every`` steps then only print a progress line within
+    the epoch (the epoch's means so far and the speed). At ``max_steps``
+    within an epoch the checkpoint is written first, then the truncated
+    epoch is ended as a whole one, so that a run resumed from that
+    checkpoint finishes the epoch as an uninterrupted run does.
+
     Parameters
     ----------
     step_fn : callable
@@ -634,13 +706,15 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         ``lambda batch, lr: train_fn(*batch, lr)``. Outputs beyond
         ``names`` (e.g. a carried hidden state) are ignored here.
     next_batch : callable
-        Returns the next batch; raising ``StopIteration`` ends the loop.
+        Returns the next batch; raising ``StopIteration`` ends the loop
+        (with epochs: the epoch).
     learning_rate : float
         Initial learning rate (kept as ``numpy.float32``, as the original).
     names : sequence of str
         Names of the leading scalar outputs of ``step_fn``.
     report_every : int
-        Steps between reports.
+        Steps between reports (with epochs: between progress lines; 0 or
+        None for none).
     evaluate : callable, optional
         ``evaluate(state) -> dict`` of figures to report, e.g. a test loss.
     schedule : callable, optional
@@ -662,8 +736,9 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         evaluation of the action-recognition script.
     checkpointer : indrnn.checkpoint.Checkpointer, optional
         Writes checkpoints: every ``checkpoint_every`` steps, at
-        ``max_steps``, when a report improves its ``best_metric`` (the best
-        checkpoint) and when the run is interrupted by a signal. A
+        ``max_steps`` and ``max_epochs``, when a report improves its
+        ``best_metric`` (the best checkpoint) and when the run is
+        interrupted by a signal. A
         :class:`~indrnn.checkpoint.CheckpointWriteError` is logged and
         raised; earlier checkpoints stay intact.
     checkpoint_every : int, str or CheckpointInterval, optional
@@ -673,14 +748,27 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         Loop state from :meth:`Checkpointer.load
         <indrnn.checkpoint.Checkpointer.load>`: the step, learning rate,
         report counters, running sums, the reports so far
-        (``state.history``) and the elapsed time continue from it, so the
-        run goes on exactly as if it had not been interrupted.
+        (``state.history``), the position in the epochs and the elapsed
+        time continue from it, so the run goes on exactly as if it had not
+        been interrupted.
     handle_signals : bool, optional
-        Catch SIGINT and SIGTERM: the current step finishes, a checkpoint is
-        written and the loop ends with ``stop_reason='interrupted'``
-        (``state.signal`` holds the signal number) and a message naming the
-        file and the resume command. A second signal acts as usual. By
-        default, when a ``checkpointer`` is given (main thread only).
+        Catch SIGINT and SIGTERM: the current step (or epoch end)
+        finishes, a checkpoint is written and the loop ends with
+        ``stop_reason='interrupted'`` (``state.signal`` holds the signal
+        number) and a message naming the file and the resume command. A
+        second signal acts as usual. By default, when a ``checkpointer``
+        is given (main thread only).
+    epoch_end : callable, optional
+        ``epoch_end(state) -> dict``: train in epochs (see above).
+    max_epochs : int, optional
+        With epochs: stop (with a checkpoint) once this many are done.
+    epoch_size : callable, optional
+        With epochs: ``epoch_size() -> int``, the batches of the epoch in
+        progress, for the progress lines.
+    throughput : (str, int), optional
+        With epochs: a unit and how many of it a batch holds (e.g.
+        ``('tokens', 640)``), for a speed in that unit on the progress
+        lines.
 
     Returns
     -------
@@ -697,11 +785,30 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
     step 4 lr 0.001 train_loss 0.5 time ...
     >>> state.stop_reason
     'max_steps'
+
+    Two epochs of two batches, evaluated at the end of each:
+
+    >>> batches = iter([1, 2, StopIteration, 3, 4, StopIteration])
+    >>> def next_batch():
+    ...     batch = next(batches)
+    ...     if batch is StopIteration:
+    ...         raise StopIteration
+    ...     return batch
+    >>> state = train_loop(  # doctest: +ELLIPSIS
+    ...     lambda batch, lr: [float(batch)], next_batch, 1e-3,
+    ...     epoch_end=lambda state: {'valid': 0.5}, max_epochs=2)
+    epoch 1 steps 2 lr 0.001 train_loss 1.5 valid 0.5 time ...
+    epoch 2 steps 4 lr 0.001 train_loss 3.5 valid 0.5 time ...
+    >>> state.stop_reason, [row['train_loss'] for row in state.history]
+    ('max_epochs', [1.5, 3.5])
     """
     log = log if log is not None else ProgressLog(None)
     state = TrainState(learning_rate, log)
     state.signal = None
+    epochs = epoch_end is not None
+    # Running sums since the last report, and over the epoch in progress.
     sums = np.zeros(len(names))
+    epoch_sums = np.zeros(len(names))
     count = 0
     if resume is not None:
         state.step = int(resume["step"])
@@ -713,17 +820,37 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         # earlier versions have neither).
         state.history = list(resume.get("history", []))
         state.start_time -= float(resume.get("elapsed", 0.0))
-    checkpointed = [state.step if resume is not None else None]
+        if epochs:
+            state.epoch = int(resume["epoch"])
+            state.in_epoch = bool(resume["in_epoch"])
+            state.epoch_steps = int(resume["epoch_steps"])
+            epoch_sums[:] = resume["epoch_sums"]
     checkpoint_every = CheckpointInterval.coerce(checkpoint_every)
+    # When an epoch (or a resumed one) started, and the first step of it
+    # this process ran: the speed leaves that step out (with the Numba
+    # backend the functions are compiled on their first call).
+    clock = {"epoch": time.time(), "first": None}
+
+    def position():
+        # A checkpoint after an epoch's last step differs from the one
+        # after its evaluation at the same step.
+        return (state.step, state.epoch, state.in_epoch)
+
+    checkpointed = [position() if resume is not None else None]
 
     def loop_state():
         # Floats survive JSON exactly (repr round-trips float64, and the
         # float32 learning rate is exact in float64).
-        return {"step": state.step,
-                "learning_rate": float(state.learning_rate),
-                "reports": state.reports, "count": count,
-                "sums": [float(v) for v in sums],
-                "history": state.history, "elapsed": state.elapsed}
+        saved = {"step": state.step,
+                 "learning_rate": float(state.learning_rate),
+                 "reports": state.reports, "count": count,
+                 "sums": [float(v) for v in sums],
+                 "history": state.history, "elapsed": state.elapsed}
+        if epochs:
+            saved.update(epoch=state.epoch, in_epoch=state.in_epoch,
+                         epoch_steps=state.epoch_steps,
+                         epoch_sums=[float(v) for v in epoch_sums])
+        return saved
 
     def write_checkpoint():
         try:
@@ -731,10 +858,14 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         except OSError as exc:
             log("checkpoint at step %d failed: %s" % (state.step, exc))
             raise
-        checkpointed[0] = state.step
+        checkpointed[0] = position()
         if checkpoint_every is not None:
             checkpoint_every.mark()
         return path
+
+    def checkpoint_if_new():
+        if checkpointer is not None and checkpointed[0] != position():
+            write_checkpoint()
 
     if handle_signals is None:
         handle_signals = checkpointer is not None
@@ -756,65 +887,156 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         if schedule is not None and not final:
             schedule(state)
 
+    def diverged(name, value, where):
+        state.stop = True
+        state.stop_reason = "diverged"
+        log("%s detected in %s %slearning rate %s); stopping, parameters "
+            "not saved.%s" % ("NaN" if math.isnan(value) else "Inf", name,
+                              where, _fmt(state.learning_rate),
+                              last_checkpoint_note(checkpointer)))
+
+    def end_epoch():
+        # The epoch's means, its evaluation, its row.
+        steps = max(state.epoch_steps, 1)
+        state.train = {n: s / steps for n, s in zip(names, epoch_sums)}
+        rate = state.learning_rate
+        state.metrics = dict(epoch_end(state))
+        for name, value in state.metrics.items():
+            if isinstance(value, (float, np.floating)) \
+                    and not math.isfinite(value):
+                diverged(name, value, "after epoch %d (step %d, "
+                         % (state.epoch, state.step))
+                return
+        state.in_epoch = False
+        state.reports += 1
+        now = time.time()
+        row = dict(epoch=state.epoch, steps=state.step, learning_rate=rate,
+                   **{"train_" + n: v for n, v in state.train.items()},
+                   **state.metrics,
+                   epoch_time=round(now - clock["epoch"], 3),
+                   time=round(state.elapsed, 3))
+        # JSON's values, as a resumed run reads the earlier rows back
+        # (the float32 rate as 0.01, not 0.009999999776482582).
+        state.history.append({k: jsonable(v) for k, v in row.items()})
+        log("epoch", state.epoch, "steps", state.step, "lr", _fmt(rate),
+            *[p for n, v in list(row.items())[3:-2] for p in (n, _fmt(v))],
+            "time", "%.1fs" % state.elapsed)
+        if checkpointer is not None:
+            best = checkpointer.update_best(state.metrics, loop_state())
+            if best is not None:
+                log("best checkpoint written to", best)
+        if schedule is not None:
+            schedule(state)
+
+    def start_epoch():
+        state.epoch += 1
+        state.in_epoch = True
+        state.epoch_steps = 0
+        epoch_sums[:] = 0
+        clock["epoch"], clock["first"] = time.time(), None
+
+    def progress():
+        # The epoch's means so far and the speed, every report_every
+        # steps and at the epoch's last (when epoch_size tells it).
+        total = None
+        if epoch_size is not None:
+            total = epoch_size()
+            if max_steps is not None:
+                total = min(total,
+                            max_steps - state.step + state.epoch_steps)
+        now = time.time()
+        if clock["first"] is None:
+            clock["first"] = (state.epoch_steps, now)
+        if not report_every or (state.epoch_steps % report_every
+                                and state.epoch_steps != total):
+            return
+        speed = (state.epoch_steps - clock["first"][0]) / max(
+            now - clock["first"][1], 1e-9)
+        line = "epoch %d batch %d%s %s  %.2f batch/s" % (
+            state.epoch, state.epoch_steps,
+            "" if total is None else "/%d" % total, " ".join(
+                "train_%s %.4f" % (n, s / state.epoch_steps)
+                for n, s in zip(names, epoch_sums)), speed)
+        if throughput is not None:
+            line += " %.0f %s/s" % (speed * throughput[1], throughput[0])
+        log(line)
+
+    def stopped_by_signal():
+        if not signals:
+            return False
+        state.signal = signals[0]
+        state.stop_reason = "interrupted"
+        name = signal.Signals(signals[0]).name
+        if checkpointer is None:
+            log("%s received; stopped after step %d" % (name, state.step))
+            return True
+        path = checkpointer.last_path
+        if checkpointed[0] != position():
+            path = write_checkpoint()
+        log("%s received; stopped after step %d; checkpoint written to %s; "
+            "%s" % (name, state.step, path, checkpointer.resume_hint(path)))
+        return True
+
     try:
         while not state.stop:
             if max_steps is not None and state.step >= max_steps:
                 state.stop_reason = "max_steps"
-                # Before the final report, which may draw evaluation data:
-                # a resumed run then continues as an uninterrupted one.
-                if checkpointer is not None and \
-                        checkpointed[0] != state.step:
-                    write_checkpoint()
+                # Before the final report or the truncated epoch's end,
+                # which may draw evaluation data or restore parameters: a
+                # resumed run then continues as an uninterrupted one.
+                checkpoint_if_new()
                 if count:
                     report(final=True)
+                if state.in_epoch:
+                    end_epoch()
                 break
+            if epochs and not state.in_epoch:
+                if max_epochs is not None and state.epoch >= max_epochs:
+                    state.stop_reason = "max_epochs"
+                    # A longer --max_epochs can go on from it.
+                    checkpoint_if_new()
+                    break
+                start_epoch()
             try:
                 batch = next_batch()
             except StopIteration:
-                state.stop_reason = "batches exhausted"
-                break
+                if not epochs:
+                    state.stop_reason = "batches exhausted"
+                    break
+                end_epoch()
+                if state.stop or stopped_by_signal():
+                    break
+                continue
             out = step_fn(batch, state.learning_rate)
             state.step += 1
             values = [float(np.asarray(v)) for v in out[:len(names)]]
             bad = [(n, v) for n, v in zip(names, values)
                    if not math.isfinite(v)]
             if bad:
-                name, value = bad[0]
-                state.stop = True
-                state.stop_reason = "diverged"
-                kept = last_checkpoint_note(checkpointer)
-                log("%s detected in %s at step %d (learning rate %s); "
-                    "stopping, parameters not saved.%s"
-                    % ("NaN" if math.isnan(value) else "Inf", name,
-                       state.step, _fmt(state.learning_rate), kept))
+                where = ("at step %d (epoch %d, batch %d, " % (
+                    state.step, state.epoch, state.epoch_steps + 1)
+                    if epochs else "at step %d (" % state.step)
+                diverged(bad[0][0], bad[0][1], where)
                 break
-            sums += values
-            count += 1
-            if state.step % report_every == 0:
-                report()
-                sums[:] = 0
-                count = 0
-                if checkpointer is not None:
-                    checkpointer.update_best(state.metrics, loop_state())
+            if epochs:
+                epoch_sums += values
+                state.epoch_steps += 1
+                progress()
+            else:
+                sums += values
+                count += 1
+                if state.step % report_every == 0:
+                    report()
+                    sums[:] = 0
+                    count = 0
+                    if checkpointer is not None:
+                        checkpointer.update_best(state.metrics, loop_state())
             if step_hook is not None:
                 step_hook(state)
             if checkpointer is not None and checkpoint_every is not None \
                     and checkpoint_every.due(state.step):
                 write_checkpoint()
-            if signals:
-                state.signal = signals[0]
-                state.stop_reason = "interrupted"
-                name = signal.Signals(signals[0]).name
-                if checkpointer is None:
-                    log("%s received; stopped after step %d"
-                        % (name, state.step))
-                    break
-                path = checkpointer.last_path
-                if checkpointed[0] != state.step:
-                    path = write_checkpoint()
-                log("%s received; stopped after step %d; checkpoint "
-                    "written to %s; %s" % (name, state.step, path,
-                                           checkpointer.resume_hint(path)))
+            if stopped_by_signal():
                 break
         if state.stop and state.stop_reason is None:
             state.stop_reason = "schedule"
@@ -824,8 +1046,8 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
     finally:
         signals.restore()
     if save_path is not None and state.stop_reason != "diverged":
-        path = save_legacy_params(save_path, save_layer)
-        log("saved parameters to", path)
+        state.saved = save_legacy_params(save_path, save_layer)
+        log("saved parameters to", state.saved)
     return state
 
 

@@ -405,3 +405,68 @@ def test_divergence_names_the_last_good_checkpoint(tmp_path):
     assert ckpt.list() == [ckpt.path_for(2), good]
     assert 'NaN detected in loss at step 6' in log_path.read_text()
     assert 'The last good checkpoint is %s.' % good in log_path.read_text()
+
+
+def epochs_of(*lengths):
+    """next_batch over epochs of these lengths (StopIteration between)."""
+    items = iter([b for n in lengths for b in list(range(n)) + [None]])
+
+    def next_batch():
+        batch = next(items)
+        if batch is None:
+            raise StopIteration
+        return batch
+    return next_batch
+
+
+def test_epochs_means_progress_and_the_end_hook(tmp_path):
+    lines, ended = [], []
+
+    def epoch_end(state):
+        ended.append((state.epoch, state.step, dict(state.train)))
+        state.learning_rate = np.float32(state.learning_rate * 0.5)
+        return {'valid': 1.0 / state.epoch, 'improved': state.epoch == 1}
+
+    losses = [[float(i), 2.0 * i] for i in range(1, 6)]
+    state = train_loop(fake_steps(losses), epochs_of(3, 2, 9), 0.5,
+                       names=('loss', 'acc'), report_every=2,
+                       epoch_end=epoch_end, max_epochs=2,
+                       epoch_size=lambda: 3, throughput=('tokens', 10),
+                       log=ProgressLog(None, print_fn=lines.append))
+    assert state.stop_reason == 'max_epochs' and state.step == 5
+    assert ended == [(1, 3, {'loss': 2.0, 'acc': 4.0}),
+                     (2, 5, {'loss': 4.5, 'acc': 9.0})]
+    # Each row has the rate of its epoch; the hook's change comes after.
+    assert [(r['epoch'], r['steps'], r['learning_rate'], r['valid'],
+             r['improved']) for r in state.history] == \
+        [(1, 3, 0.5, 1.0, True), (2, 5, 0.25, 0.5, False)]
+    assert list(state.history[0])[-2:] == ['epoch_time', 'time']
+    progress = [l for l in lines if ' batch/s' in l]
+    assert [l.split(' batch/s')[0].rsplit(' ', 1)[0] for l in progress] == [
+        'epoch 1 batch 2/3 train_loss 1.5000 train_acc 3.0000 ',
+        'epoch 1 batch 3/3 train_loss 2.0000 train_acc 4.0000 ',
+        'epoch 2 batch 2/3 train_loss 4.5000 train_acc 9.0000 ']
+    assert all(l.endswith(' tokens/s') for l in progress)
+
+
+def test_epochs_stop_at_max_steps_ends_the_truncated_epoch():
+    ended = []
+    state = train_loop(fake_steps([[1.0]] * 9), epochs_of(3, 3, 3), 0.1,
+                       report_every=0, max_steps=4,
+                       epoch_end=lambda s: ended.append(s.step) or {},
+                       log=ProgressLog(None, print_fn=None))
+    assert state.stop_reason == 'max_steps' and ended == [3, 4]
+    assert [r['steps'] for r in state.history] == [3, 4]
+
+
+def test_epochs_divergence_in_the_evaluation(tmp_path):
+    out = DenseLayer(InputLayer((None, 2)), 1)
+    lines = []
+    state = train_loop(fake_steps([[1.0]] * 9), epochs_of(2, 2), 0.1,
+                       epoch_end=lambda s: {'valid': float('nan')},
+                       log=ProgressLog(None, print_fn=lines.append),
+                       save_path=str(tmp_path / 'p'), save_layer=out)
+    assert state.stop_reason == 'diverged' and state.history == []
+    assert 'NaN detected in valid after epoch 1 (step 2, learning rate ' \
+        '0.1); stopping, parameters not saved.' in lines
+    assert not (tmp_path / 'p.npz').exists()

@@ -9,8 +9,10 @@ the engine:
 - :mod:`indrnn.run.schedules`: the two learning-rate rules of the
   originals, with saveable state;
 - :mod:`indrnn.run.engine`: start-up (:class:`Run`), checkpoints and
-  resume, the loop, the final parameter file (:meth:`Run.train`) and the
-  command body (:func:`command`);
+  resume, the loop (by steps, or in epochs with an epoch-end evaluation),
+  the final parameter file (:meth:`Run.train`), the command body
+  (:func:`command`) and the state objects :class:`Constant` and
+  :class:`Carried`;
 - :mod:`indrnn.run.report`: the CSV, JSON and PNG reports;
 - :mod:`indrnn.run.evaluation`: the evaluation pair of the originals
   (BatchNorm with batch statistics and with stored averages,
@@ -21,10 +23,11 @@ the engine:
 The loop itself, the training functions and the exit statuses are in
 :mod:`indrnn.training`; checkpoints in :mod:`indrnn.checkpoint`.
 """
-from .engine import Constant, Run, command
+from .engine import Carried, Constant, Run, command
 from .evaluation import (compile_classifier, compile_eval_pair,
                          mean_over_batches)
 from .schedules import PlateauDecay, StepDecay
 
-__all__ = ["Run", "Constant", "command", "StepDecay", "PlateauDecay",
-           "compile_eval_pair", "compile_classifier", "mean_over_batches"]
+__all__ = ["Run", "Constant", "Carried", "command", "StepDecay",
+           "PlateauDecay", "compile_eval_pair", "compile_classifier",
+           "mean_over_batches"]

@@ -19,8 +19,16 @@ the position in the data, a permutation) is an object with
 ``Run.train(state=...)``. An object that also has ``state_arrays()``
 (``{name: list of ndarray}``, e.g. the best parameters of
 :class:`~indrnn.run.schedules.PlateauDecay`) has those saved exactly, as
-datasets of the checkpoint, and gets them back as keyword arguments:
-``load_state_dict(state, **arrays)``.
+datasets of the checkpoint, and gets those it saved back as keyword
+arguments: ``load_state_dict(state, **arrays)``. A state carried from
+batch to batch (the hidden state of the language models) is such an
+object: :class:`Carried`.
+
+Training in epochs (``Run.train(epoch_end=...)``, the Penn Treebank
+scripts): the loop ends an epoch when the batches raise ``StopIteration``,
+calls the experiment's ``epoch_end`` (its evaluation and schedule), and
+reports one row per epoch (see :func:`indrnn.training.train_loop`);
+``--max_epochs`` stops it, with a checkpoint.
 
 Examples
 --------
@@ -43,7 +51,7 @@ from ..training import ProgressLog, run_command, train_loop
 from .flags import jsonable, resume_command
 from .report import RunReport
 
-__all__ = ["Run", "Constant", "command"]
+__all__ = ["Run", "Constant", "Carried", "command"]
 
 
 class Constant:
@@ -70,6 +78,58 @@ class Constant:
 
     def load_state_dict(self, state):
         self.value = state
+
+
+class Carried:
+    """An array carried from batch to batch, kept in checkpoints.
+
+    E.g. the hidden state a language model hands from one batch to the
+    next: the step function reads and replaces :attr:`value`; the batch
+    source sets it when an epoch starts and clears it (None) when it ends,
+    so a checkpoint between epochs holds none.
+
+    Parameters
+    ----------
+    name : str
+        Its name among the checkpoint's arrays.
+    shape : tuple of int, optional
+        The shape a checkpoint's array must have.
+
+    Examples
+    --------
+    >>> hid = Carried('hid', shape=(2,))
+    >>> hid.value = np.ones(2)
+    >>> again = Carried('hid', shape=(2,))
+    >>> again.load_state_dict(hid.state_dict(), **hid.state_arrays())
+    >>> again.value
+    array([1., 1.])
+    >>> again.load_state_dict({'carried': True}, hid=[np.ones(3)])
+    Traceback (most recent call last):
+    ...
+    ValueError: the carried 'hid' is not a (2,) array
+    """
+
+    def __init__(self, name, shape=None):
+        self.name = name
+        self.shape = None if shape is None else tuple(shape)
+        self.value = None
+
+    def state_dict(self):
+        return {'carried': self.value is not None}
+
+    def state_arrays(self):
+        """dict: ``{name: [value]}``, or empty while nothing is carried."""
+        return {} if self.value is None else {self.name: [self.value]}
+
+    def load_state_dict(self, state, **arrays):
+        self.value = None
+        if state['carried']:
+            value = (arrays.get(self.name) or [None])[0]
+            if value is None or (self.shape is not None
+                                 and value.shape != self.shape):
+                raise ValueError('the carried %r is not a %s array'
+                                 % (self.name, self.shape))
+            self.value = value
 
 
 class Run:
@@ -172,7 +232,8 @@ class Run:
               names=('loss',), report_every=100, evaluate=None,
               schedule=None, state=None, rngs=(), best_metric=None,
               best_mode='min', curves=(), header=None, step_hook=None,
-              tables=None):
+              tables=None, epoch_end=None, max_epochs=None,
+              epoch_size=None, throughput=None, columns=None):
         """Train: checkpoints, resume, the loop, reports, final save.
 
         Parameters
@@ -202,7 +263,8 @@ class Run:
         state : dict, optional
             ``{name: object}`` with ``state_dict()`` and
             ``load_state_dict(state)``: more that checkpoints keep (see
-            the module docstring for ``state_arrays()``).
+            the module docstring for ``state_arrays()``), e.g. the
+            position in the data or a :class:`Carried` hidden state.
         rngs : sequence of numpy.random.RandomState
             Random states besides :attr:`rng`.
         best_metric : str, optional
@@ -218,6 +280,15 @@ class Run:
             ``{name: callable}``: rows the experiment reports besides the
             loop's, e.g. one per epoch (see
             :class:`~indrnn.run.report.RunReport`).
+        epoch_end, max_epochs, epoch_size, throughput : optional
+            Train in epochs (see :func:`indrnn.training.train_loop`): the
+            reports are then one row per epoch, plotted against the epoch
+            (at every epoch), and ``report_every`` steps give progress
+            lines only.
+        columns : sequence of str, optional
+            The CSV's first columns (rows read back from a checkpoint have
+            their keys sorted); by default ``step, learning_rate`` (with
+            epochs ``epoch``) and the rest in the order they come.
 
         Returns
         -------
@@ -236,7 +307,11 @@ class Run:
                 keep=args.keep_checkpoints,
                 get_state=lambda: {
                     'script': self.module, 'seed': self.seed,
-                    'state': {k: v.state_dict() for k, v in kept.items()}},
+                    'state': {k: v.state_dict() for k, v in kept.items()},
+                    # Whose arrays are whose, to give each object its own.
+                    'arrays': {k: sorted(v.state_arrays())
+                               for k, v in kept.items()
+                               if hasattr(v, 'state_arrays')}},
                 get_arrays=lambda: {
                     name: values for value in kept.values()
                     if hasattr(value, 'state_arrays')
@@ -257,7 +332,13 @@ class Run:
                             % (args.resume, key, self.module))
                     try:
                         if hasattr(value, 'state_arrays'):
-                            value.load_state_dict(saved[key], **arrays)
+                            # Checkpoints without the record give every
+                            # object all arrays (there was one such
+                            # object).
+                            own = self.resumed.get('arrays', {}).get(
+                                key, arrays)
+                            value.load_state_dict(
+                                saved[key], **{n: arrays[n] for n in own})
                         else:
                             value.load_state_dict(saved[key])
                     except ValueError as exc:
@@ -266,11 +347,21 @@ class Run:
                         raise CheckpointMismatchError(
                             'checkpoint %s: its %r state does not fit this '
                             'run: %s' % (args.resume, key, exc)) from exc
-                self.log('resumed from', args.resume, 'at step',
-                         resume['step'])
+                where = ''
+                if epoch_end is not None:
+                    where = (' (epoch %d, batch %d)' % (
+                        resume['epoch'], resume['epoch_steps'])
+                        if resume['in_epoch']
+                        else ' (after epoch %d)' % resume['epoch'])
+                self.log('resumed from %s at step %d%s'
+                         % (args.resume, resume['step'], where))
+        by_epoch = {} if epoch_end is None else dict(
+            columns=('epoch',), x='epoch', plot_always=True)
+        if columns is not None:
+            by_epoch['columns'] = columns
         report = self.report = RunReport(
             self.report_base, dict(self.header(), **(header or {})),
-            curves=curves, log=self.log, tables=tables)
+            curves=curves, log=self.log, tables=tables, **by_epoch)
 
         def after_report(loop):
             report.write(loop.history)
@@ -283,7 +374,9 @@ class Run:
             schedule=after_report, max_steps=args.max_steps, log=self.log,
             save_path=self.base, save_layer=layer, step_hook=step_hook,
             checkpointer=checkpointer,
-            checkpoint_every=args.checkpoint_every, resume=resume)
+            checkpoint_every=args.checkpoint_every, resume=resume,
+            epoch_end=epoch_end, max_epochs=max_epochs,
+            epoch_size=epoch_size, throughput=throughput)
         report.write(loop.history, stop_reason=loop.stop_reason,
                      steps=loop.step)
         self.log('reports written to', self.report_base + '.csv', 'and',

@@ -30,6 +30,10 @@ import sys
 
 import numpy as np
 
+# Beside the loop, whose epoch rows hold JSON's values; re-exported here
+# for the reports' flag values.
+from ..training import jsonable
+
 __all__ = [
     "positive_int",
     "nonnegative_int",
@@ -252,43 +256,6 @@ def checkpoint_interval(text):
         return CheckpointInterval.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def jsonable(value):
-    """A flag value or figure as JSON can hold it, for the run reports.
-
-    Parameters
-    ----------
-    value : object
-
-    Returns
-    -------
-    object
-        float32 as the shortest decimal that reads back as the same
-        float32 (0.001, not 0.0010000000474974513); other numpy scalars as
-        Python numbers; arrays as lists; JSON's own types unchanged;
-        anything else (``--checkpoint_every``'s interval) as its text.
-
-    Examples
-    --------
-    >>> jsonable(np.float32(0.001)), jsonable(np.int64(3))
-    (0.001, 3)
-    >>> from indrnn.training import CheckpointInterval
-    >>> jsonable(CheckpointInterval(minutes=30))
-    '30m'
-    """
-    if isinstance(value, np.float32):
-        return float(str(value))
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if value is None or isinstance(value, (bool, str, int, float, list,
-                                           tuple, dict)):
-        return value
-    # Returned unchanged as a json.dump default it would fail ("Circular
-    # reference detected").
-    return str(value)
 
 
 def add_checkpoint_flags(parser, folder_help='the output folder'):

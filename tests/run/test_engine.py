@@ -115,3 +115,162 @@ def test_report_rows_appended_read_as_one_write(tmp_path):
     assert (tmp_path / 'a.csv').read_text().splitlines()[0] == \
         'step,learning_rate,loss,time'
     assert len((tmp_path / 'a.csv').read_text().splitlines()) == 3
+
+
+# ---------------------------------------------------------------- epochs
+#
+# A toy experiment in epochs, as the PTB scripts: a state carried from
+# batch to batch (it changes the figures), a drop index drawn from the
+# run's random state at the start of each epoch, an evaluation at its end.
+
+EPOCH_BATCHES = 3
+
+
+class ToyText:
+    """Batches of rows of a fixed array, an epoch at a time."""
+
+    def __init__(self, rng, hid):
+        self.data = np.linspace(-1, 1, 60, dtype='float32').reshape(20, 3)
+        self.rng, self.hid = rng, hid
+        self.start = self.batch = None
+
+    def __call__(self):
+        if self.start is None:
+            self.start = int(self.rng.randint(4))
+            self.batch, self.hid.value = 0, np.zeros((2, 3), 'float32')
+        if self.batch == EPOCH_BATCHES:
+            self.start = self.hid.value = None
+            raise StopIteration
+        i = self.start + 2 * self.batch
+        self.batch += 1
+        return self.data[i:i + 2]
+
+    def state_dict(self):
+        return {'start': self.start, 'batch': self.batch}
+
+    def load_state_dict(self, state):
+        self.start, self.batch = state['start'], state['batch']
+
+
+def toy_run(out, extra, steps=None):
+    """Train the toy in epochs; ``steps`` collects each step's loss."""
+    import argparse
+    import pytensor
+    import pytensor.tensor as pt
+    import indrnn.lasagne as lasagne
+    from indrnn.lasagne.layers import DenseLayer, InputLayer
+    from indrnn.lasagne.nonlinearities import tanh
+    from indrnn.training import compile_test_fn, compile_train_fn
+    parser = argparse.ArgumentParser()
+    flags.add_run_flags(parser, 'toy')
+    parser.add_argument('--max_epochs', type=int)
+    parser.add_argument('--report_every', type=int, default=0)
+    args = parser.parse_args(['--seed', '5', '--out', str(out)] + extra)
+    with pytensor.config.change_flags(floatX='float32'):
+        run = engine.Run(args, None, 'toy', 'tests.toy')
+        net = DenseLayer(InputLayer((None, 3)), 3, nonlinearity=tanh)
+        X, H = pt.matrix('x'), pt.matrix('h')
+        hid_out = lasagne.layers.get_output(net, X + H)
+        loss = (hid_out ** 2).mean()
+        train_fn = compile_train_fn(
+            [X, H], loss, lasagne.layers.get_all_params(net),
+            outputs=[loss, hid_out], mode='FAST_COMPILE')
+        test_fn = compile_test_fn([X, H], [loss], mode='FAST_COMPILE')
+        hid = engine.Carried('hid', (2, 3))
+        text = ToyText(run.rng, hid)
+
+        def step(batch, lr):
+            value, hid.value = train_fn(batch, hid.value, lr)
+            if steps is not None:
+                steps.append(float(value))
+            return [value]
+
+        def epoch_end(state):
+            valid, = test_fn(text.data[:2], np.zeros((2, 3), 'float32'))
+            return {'valid': float(valid)}
+
+        loop = run.train(step, text, 0.01, net, train_fn,
+                         state={'text': text, 'hid': hid},
+                         epoch_end=epoch_end, max_epochs=args.max_epochs,
+                         best_metric='valid', curves=('valid',),
+                         epoch_size=lambda: EPOCH_BATCHES,
+                         report_every=args.report_every)
+    return loop, net
+
+
+def without_times(rows):
+    return [{k: v for k, v in r.items() if k not in ('time', 'epoch_time')}
+            for r in rows]
+
+
+def test_epochs_report_rows_and_stop_at_max_epochs(tmp_path):
+    steps = []
+    loop, _ = toy_run(tmp_path, ['--max_epochs', '3', '--report_every',
+                                 '2'], steps)
+    assert loop.stop_reason == 'max_epochs' and loop.step == 9
+    assert [r['epoch'] for r in loop.history] == [1, 2, 3]
+    assert [r['steps'] for r in loop.history] == [3, 6, 9]
+    # The training figure of a row is the mean over its epoch's steps.
+    for e, row in enumerate(loop.history):
+        assert row['train_loss'] == pytest.approx(
+            np.mean(steps[3 * e:3 * e + 3]), rel=1e-12)
+    with open(tmp_path / 'toy.csv') as f:
+        header = f.readline().strip().split(',')
+    assert header == ['epoch', 'steps', 'learning_rate', 'train_loss',
+                      'valid', 'epoch_time', 'time']
+    log = (tmp_path / 'toy.log').read_text()
+    assert re.findall(r'^epoch 1 batch (\d)/3 train_loss \S+  \S+ batch/s$',
+                      log, flags=re.M) == ['2', '3']
+    assert re.search(r'^epoch 3 steps 9 lr 0.01 train_loss \S+ valid \S+ '
+                     r'time ', log, flags=re.M)
+
+
+def test_epochs_checkpoint_at_max_steps_before_the_epoch_end(tmp_path):
+    from indrnn.checkpoint import read_checkpoint
+    loop, _ = toy_run(tmp_path, ['--max_steps', '4', '--checkpoint_every',
+                                 '100'])
+    assert loop.stop_reason == 'max_steps'
+    # The truncated epoch 2 was ended (evaluated) after the checkpoint.
+    assert [r['steps'] for r in loop.history] == [3, 4]
+    saved = read_checkpoint(str(tmp_path / 'toy_checkpoints'
+                                / 'checkpoint-step00000004.h5'))
+    assert (saved['loop']['epoch'], saved['loop']['in_epoch'],
+            saved['loop']['epoch_steps']) == (2, True, 1)
+    assert len(saved['loop']['history']) == 1
+    # The carried state, and whose array it is.
+    assert saved['arrays']['hid'][0].shape == (2, 3)
+    assert saved['schedule']['arrays'] == {'hid': ['hid']}
+    assert saved['schedule']['state']['text']['batch'] == 1
+
+
+@pytest.mark.parametrize('stop', ['4', '3'])
+def test_epochs_resume_is_bit_identical(tmp_path, stop):
+    """Resumed mid epoch (step 4) or between epochs (--max_epochs 1, step
+    3), a run goes on as the uninterrupted one: same parameters, same
+    rows, same checkpoint arrays."""
+    from indrnn.checkpoint import read_checkpoint
+    a, b = tmp_path / 'a', tmp_path / 'b'
+    loop_a, net_a = toy_run(a, ['--max_epochs', '3', '--checkpoint_every',
+                                '5'])
+    first = (['--max_steps', '4'] if stop == '4' else ['--max_epochs', '1'])
+    toy_run(b, first + ['--checkpoint_every', '5'])
+    path = str(b / 'toy_checkpoints' / ('checkpoint-step%08d.h5'
+                                        % int(stop)))
+    assert read_checkpoint(path)['loop']['in_epoch'] == (stop == '4')
+    loop_b, net_b = toy_run(b, ['--max_epochs', '3', '--checkpoint_every',
+                                '5', '--resume', path])
+    assert loop_b.stop_reason == 'max_epochs'
+    assert without_times(loop_a.history) == without_times(loop_b.history)
+    import indrnn.lasagne as lasagne
+    for pa, pb in zip(lasagne.layers.get_all_param_values(net_a),
+                      lasagne.layers.get_all_param_values(net_b)):
+        np.testing.assert_array_equal(pa, pb)
+    ca, cb = (read_checkpoint(str(d / 'toy_checkpoints'
+                                  / 'checkpoint-step00000005.h5'))
+              for d in (a, b))
+    np.testing.assert_array_equal(ca['arrays']['hid'][0],
+                                  cb['arrays']['hid'][0])
+    assert ca['schedule']['state'] == cb['schedule']['state']
+    log = (b / 'toy.log').read_text()
+    assert ('at step 4 (epoch 2, batch 1)' if stop == '4'
+            else 'at step 3 (after epoch 1)') in log
