@@ -416,7 +416,16 @@ def _run_on_ray(args, table, rows, base, todo, results):
                 spec = pending.pop(ref)
                 try:
                     result = ray.get(ref)
-                except (RunInterrupted, RunBusy) as exc:
+                except RunBusy as exc:
+                    # Another process owns the folder: its result is its
+                    # own to write.
+                    result = _failed(spec, str(exc))
+                    results[(spec.key, spec.seed)] = result
+                    progress.failed += 1
+                    print("[%s] %s seed %d: %s" % (table.name, spec.key,
+                                                   spec.seed, exc), flush=True)
+                    continue
+                except RunInterrupted as exc:
                     result = _failed(spec, str(exc))
                 except ray.exceptions.RayError as exc:
                     cause = getattr(exc, "cause", None) or exc
