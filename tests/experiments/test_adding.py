@@ -449,7 +449,8 @@ def test_full_disk_at_the_end_is_reported_and_the_checkpoint_stays(
     line): exit status 1, one line naming the file and the last
     checkpoint, which loads and resumes; an older parameter file is not
     overwritten by a truncated one."""
-    from indrnn import legacy, training
+    from indrnn import training
+    from indrnn.legacy import params as legacy_params
     from indrnn.checkpoint import read_checkpoint
     monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
     out = tmp_path / 'run'
@@ -459,7 +460,7 @@ def test_full_disk_at_the_end_is_reported_and_the_checkpoint_stays(
     before = (out / 'indrnn10.npz').read_bytes()
     capsys.readouterr()
     if what == 'parameters':
-        monkeypatch.setattr(legacy.np, 'savez', _full_disk(np.savez))
+        monkeypatch.setattr(legacy_params.np, 'savez', _full_disk(np.savez))
         target = out / 'indrnn10.npz'
     else:
         real_open = open
