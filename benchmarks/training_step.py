@@ -2,7 +2,7 @@
 
 Builds, with the project's own builders, the two configurations of
 issue 3 and their training functions exactly as the experiments compile
-them (:func:`indrnn.training.compile_train_fn`: gradients, Adam, the
+them (:func:`indrnn.run.functions.compile_train_fn`: gradients, Adam, the
 ``U_bound`` clip of the recurrent weights, BatchNorm running averages):
 
 * ``mnist``: :func:`indrnn.experiments.pixelmnist.build_res_rnn_network`,
@@ -120,7 +120,7 @@ import numpy as np  # noqa: E402
 import pytensor  # noqa: E402
 import pytensor.tensor as pt  # noqa: E402
 
-from indrnn.training import float32_unless_configured  # noqa: E402
+from indrnn.run.functions import float32_unless_configured  # noqa: E402
 
 if "floatX" not in os.environ.get("PYTENSOR_FLAGS", ""):
     # the original scripts (and the issue's figures) are float32
@@ -313,7 +313,7 @@ def compile_step(config, path, mode, sizes, seed=0, profile=False):
     graph : dict
         What :func:`build_graph` returned.
     """
-    from indrnn.training import compile_train_fn
+    from indrnn.run.functions import compile_train_fn
     graph = build_graph(config, path, sizes, seed)
     with pytensor.config.change_flags(profile=profile):
         fn = compile_train_fn(graph["inputs"], graph["loss"],
@@ -673,7 +673,7 @@ def child_step(opts):
     t0 = time.perf_counter()
     config, path, mode = opts.child_step
     sizes = dict(T=opts.T, B=opts.B, N=opts.N, L=opts.L)
-    from indrnn.training import compile_train_fn
+    from indrnn.run.functions import compile_train_fn
     if opts.child_baseline:
         # as before issue 3's compile work: PyTensor's own Numba linker
         # and no cache below
@@ -888,7 +888,7 @@ def trap_matmul_count(opts, sizes_of):
     print("%-8s %-6s %-6s %9s %12s %10s %14s" % (
         "config", "path", "mode", "needed", "grads only", "with Adam",
         "Adam, no d22s"))
-    from indrnn.training import compile_train_fn
+    from indrnn.run.functions import compile_train_fn
     results = {}
     for config in opts.configs:
         sizes = sizes_of[config]
@@ -1412,7 +1412,7 @@ def main(argv=None):
         warnings.filterwarnings("ignore",
                                 message="Explicitly requested dtype")
         # float32_unless_configured: as the experiments run, JAX in 32
-        # bits too (see indrnn.training._jax_x64)
+        # bits too (see indrnn.run.functions._jax_x64)
         with float32_unless_configured():
             for section in SECTIONS:
                 if section in opts.sections:

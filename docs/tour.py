@@ -120,7 +120,7 @@ for n, u_n in enumerate(u.get_value()):
 
 # --- block 14
 from indrnn.compile.linker import graph_source
-from indrnn.training import compile_test_fn
+from indrnn.run.functions import compile_test_fn
 
 test_fn = compile_test_fn([x], [h[-1].sum()])
 print(graph_source(test_fn))

@@ -15,7 +15,7 @@ recurrent weights are clipped to ``[-U_bound, U_bound]`` before every step.
 The parameters are saved to ``<model><seq_len>.npz`` in the original
 format. Extra flags: ``--seed``, ``--max_steps``, ``--report_every``,
 ``--out``, ``--log``, and the checkpoint flags ``--checkpoint_every``,
-``--keep_checkpoints`` and ``--resume`` (see :mod:`indrnn.checkpoint`):
+``--keep_checkpoints`` and ``--resume`` (see :mod:`indrnn.run.checkpoint`):
 checkpoints go to ``<out>/<model><seq_len>_checkpoints/``, a resumed run
 continues bit for bit as the uninterrupted one, and Ctrl-C or SIGTERM
 finish the current step, write a checkpoint and print the resume command.
@@ -46,7 +46,7 @@ from indrnn.lasagne.nonlinearities import rectify, tanh
 from indrnn.run import Run, StepDecay, command
 from indrnn.run.flags import (add_run_flags, nonnegative_float32,
                               positive_float32, positive_int)
-from indrnn.training import compile_test_fn, compile_train_fn
+from indrnn.run.functions import compile_test_fn, compile_train_fn
 
 __all__ = [
     "FEATURE_SIZE",

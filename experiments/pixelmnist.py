@@ -19,7 +19,7 @@ passes over the test set, with batch statistics, the original
 the learning rate x0.1 every 600k batches until it falls below 1e-8;
 the parameters saved to ``MNIST_<model>.npz`` in the legacy format), with
 checkpoints and exact resume (``--checkpoint_every``,
-``--keep_checkpoints``, ``--resume``; see :mod:`indrnn.checkpoint`): a
+``--keep_checkpoints``, ``--resume``; see :mod:`indrnn.run.checkpoint`): a
 checkpoint holds, besides the network and Adam's state, the batch order,
 its position and random state, the test order, the permutation and the
 reports so far, so a resumed run goes on bit for bit as the

@@ -41,7 +41,7 @@ N tokens), ``--report_every`` (progress within an epoch), ``--data_dir``,
 next to the log (the PNG needs matplotlib).
 
 Checkpoints and exact resume (``--checkpoint_every N|TIME``,
-``--keep_checkpoints``, ``--resume PATH``; see :mod:`indrnn.checkpoint`),
+``--keep_checkpoints``, ``--resume PATH``; see :mod:`indrnn.run.checkpoint`),
 in ``<out>/<save name>_checkpoints/``. A checkpoint is taken after a
 training batch and holds, besides every parameter (BatchNorm averages and
 ``hid_init`` included), Adam's state and the dropout counters: the
@@ -80,7 +80,8 @@ from indrnn.data import ptb
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.run import Carried, PlateauDecay, Run, command
 from indrnn.run.flags import DEEP_OPTIONS, add_run_flags
-from indrnn.training import compile_test_fn, compile_train_fn, weight_decay
+from indrnn.run.functions import (compile_test_fn, compile_train_fn,
+                                  weight_decay)
 
 __all__ = ["DataTooShortError", "LMSpec", "add_extra_arguments",
            "compile_functions", "LMFunctions", "run_pass", "TrainText",
@@ -538,7 +539,7 @@ def train(spec, args, argv=None):
 
     Returns
     -------
-    indrnn.training.TrainState
+    indrnn.run.loop.TrainState
         The loop's end: ``stop_reason`` (``'schedule'``, ``'max_epochs'``,
         ``'max_steps'``, ``'diverged'`` or ``'interrupted'``), ``history``
         (the epoch rows), ``step``, ``saved`` (path or None), ``signal``.
@@ -549,10 +550,10 @@ def train(spec, args, argv=None):
         When a PTB file is missing or unreadable.
     DataTooShortError
         When a text is shorter than one batch.
-    indrnn.checkpoint.CheckpointError
+    indrnn.run.checkpoint.CheckpointError
         When ``--resume`` names an unreadable file, or one of another
         script or configuration (:class:`CheckpointMismatchError`).
-    indrnn.checkpoint.CheckpointWriteError
+    indrnn.run.checkpoint.CheckpointWriteError
         When a checkpoint cannot be written.
     """
     module = _SCRIPT_MODULES.get(spec.save_prefix,

@@ -8,9 +8,18 @@ indrnn, indrnn_onlyrecurrent, batchnorm_step_timefirst,
 bn_eachstep_withdrop_timefirst
     Ports of the original IndRNN modules, one to one.
 legacy
-    Reading and writing parameter files in the original ``np.savez`` format.
-training
-    The training loop shared by the experiments.
+    The originals' own formats and usage: parameter files in the original
+    ``np.savez`` format (``legacy.params``) and running an original script
+    unmodified, ``python -m indrnn.legacy SCRIPT`` (``legacy.runner``).
+run
+    The run engine the experiments share: flags, start-up and resume, the
+    training and test functions (``run.functions``), the loop and exit
+    statuses (``run.loop``), checkpoints (``run.checkpoint``), schedules,
+    reports and evaluation.
+data
+    Readers of MNIST, Penn Treebank and NTU RGB+D.
+reproduce
+    ``indrnn reproduce``: the papers' tables as resumable runs.
 ops
     The fused recurrence and BatchNorm Ops (numpy ``perform`` and C code).
 link

@@ -91,11 +91,11 @@ def test_the_import_rule_sees_the_experiments(tmp_path):
         path.write_text(line + '\n')
         assert any(map(_is_experiment,
                        _imported_modules(path, tmp_path / 'indrnn'))), line
-    path.write_text('from .. import training\nfrom . import engine\n'
+    path.write_text('from .. import legacy\nfrom . import engine\n'
                     'import indrnn.run.flags\n')
     assert sorted(_imported_modules(path, tmp_path / 'indrnn')) == [
-        'indrnn', 'indrnn.run', 'indrnn.run.engine', 'indrnn.run.flags',
-        'indrnn.training']
+        'indrnn', 'indrnn.legacy', 'indrnn.run', 'indrnn.run.engine',
+        'indrnn.run.flags']
 
 
 def test_indrnn_installs_the_fused_batchnorm_in_the_shim():

@@ -108,13 +108,13 @@ def test_context_default_and_fallbacks():
 def _long_case(case, fused, gradclipvalue="10"):
     """An experiment's network at its real length, float32, and a training
     function returning ``[loss, *gradients]`` (Adam, the U clip before the
-    step, the BatchNorm averages: :func:`indrnn.training.compile_train_fn`
+    step, the BatchNorm averages: :func:`indrnn.run.functions.compile_train_fn`
     as the experiments call it). The fused path compiles in the default
     mode (what users run), scan in CVM (Numba's scan compile takes
     minutes)."""
     from indrnn.experiments import adding, pixelmnist
     import indrnn.lasagne as lasagne
-    from indrnn.training import compile_train_fn
+    from indrnn.run.functions import compile_train_fn
 
     lasagne_random.set_rng(np.random.RandomState(1))
     x, y = pt.tensor3("x", dtype="float32"), None

@@ -43,8 +43,8 @@ from indrnn.lasagne.layers import InputLayer, get_all_params
 from indrnn.indrnn import IndRNNLayer
 from indrnn.link.jax.dispatch.shape import ShapeExpr
 from indrnn.ops import IndRNNRecurrence
-from indrnn.training import (compile_test_fn, compile_train_fn,
-                             float32_unless_configured, weight_decay)
+from indrnn.run.functions import (compile_test_fn, compile_train_fn,
+                                  float32_unless_configured, weight_decay)
 
 #: Tolerance between the modes, relative to each array's largest value
 #: (module docstring).

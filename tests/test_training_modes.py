@@ -1,4 +1,4 @@
-"""Mode handling of indrnn.training: no duplicated matmuls in C mode.
+"""Mode handling of indrnn.run.functions: no duplicated matmuls in C mode.
 
 PyTensor's ``local_dot22_to_dot22scalar`` rewrite folds Adam's
 ``(1 - beta1) * g`` into the weight-gradient product while ``g ** 2`` still
@@ -18,7 +18,7 @@ from indrnn.lasagne.layers import (DenseLayer, InputLayer,
                                    get_all_param_values, get_all_params,
                                    get_output, set_all_param_values)
 from indrnn.compile import c_linker_mode
-from indrnn.training import compile_test_fn, compile_train_fn
+from indrnn.run.functions import compile_test_fn, compile_train_fn
 
 #: Op class names of PyTensor's matrix products (blas and plain).
 MATMUL_OPS = ("Dot22", "Dot22Scalar", "Gemm", "Gemv", "Ger", "Dot")

@@ -14,7 +14,7 @@ modes
     ``"INDRNN"``), the switch, :func:`project_mode` (the default mode gets
     the project's linker; ``mode="NUMBA"`` stays PyTensor's),
     :func:`c_linker_mode` and :func:`compile_function`, which
-    ``indrnn.training.compile_train_fn`` / ``compile_test_fn`` call, and
+    ``indrnn.run.functions.compile_train_fn`` / ``compile_test_fn`` call, and
     :func:`input_specs`.
 linker
     :class:`~indrnn.compile.linker.NumbaNodeLinker`: runs the rewritten
@@ -78,7 +78,7 @@ modes
     * ``Mode.provided_optimizer`` (the rewrites of the configured mode,
       given to the project's linker) and ``pytensor.compile.mode.NUMBA``.
     * ``Function.maker.inputs`` (:func:`input_specs`, which
-      ``indrnn.checkpoint`` reads the updated shared variables from).
+      ``indrnn.run.checkpoint`` reads the updated shared variables from).
     * ``pytensor.link.c.basic.CLinker``, ``OpWiseCLinker``,
       ``pytensor.link.vm.VMLinker.c_thunks`` and the rewrite name
       ``local_dot22_to_dot22scalar`` (:func:`c_linker_mode`).

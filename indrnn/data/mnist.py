@@ -476,7 +476,7 @@ def run_permutation(seq_len, use_permute, seed, path=None, saved=None,
 
     Raises
     ------
-    indrnn.checkpoint.CheckpointMismatchError
+    indrnn.run.checkpoint.CheckpointMismatchError
         ``saved`` and the file ``path`` differ.
     ValueError
         ``saved`` or the file is not a permutation of ``seq_len`` steps.
@@ -492,7 +492,7 @@ def run_permutation(seq_len, use_permute, seed, path=None, saved=None,
     if saved is not None:
         P = check_permutation(saved, seq_len)
         if path and not np.array_equal(P, load_permutation(path, seq_len)):
-            from ..checkpoint import CheckpointMismatchError
+            from ..run.checkpoint import CheckpointMismatchError
             raise CheckpointMismatchError(
                 'checkpoint %s was trained with another pixel order than '
                 '--permutation %s' % (checkpoint, path))

@@ -13,15 +13,19 @@ the engine:
   the final parameter file (:meth:`Run.train`), the command body
   (:func:`command`) and the state objects :class:`Constant` and
   :class:`Carried`;
+- :mod:`indrnn.run.functions`: the training and test functions (Adam, the
+  ``U_bound`` clip, weight decay; compiled through :mod:`indrnn.compile`)
+  and float32 unless configured;
+- :mod:`indrnn.run.loop`: the loop itself (:func:`~indrnn.run.loop.train_loop`,
+  its state, progress log, checkpoint interval and signal handling), the
+  result files and the exit statuses (:func:`~indrnn.run.loop.run_command`);
+- :mod:`indrnn.run.checkpoint`: checkpoints and exact resume;
 - :mod:`indrnn.run.report`: the CSV, JSON and PNG reports;
 - :mod:`indrnn.run.evaluation`: the evaluation pair of the originals
   (BatchNorm with batch statistics and with stored averages,
   :func:`compile_eval_pair`), a classifier's training function and that
   pair (:func:`compile_classifier`), means over batches and the confusion
   matrix files.
-
-The loop itself, the training functions and the exit statuses are in
-:mod:`indrnn.training`; checkpoints in :mod:`indrnn.checkpoint`.
 """
 from .engine import Carried, Constant, Run, command
 from .evaluation import (compile_classifier, compile_eval_pair,

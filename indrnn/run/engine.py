@@ -9,7 +9,7 @@ way for every experiment:
   flags were checked against it, before anything is built), one
   ``RandomState(seed)`` as the package's random source;
 - :meth:`Run.train`: the checkpointer, resuming, the loop
-  (:func:`indrnn.training.train_loop`), the reports
+  (:func:`indrnn.run.loop.train_loop`), the reports
   (:class:`~indrnn.run.report.RunReport`) and the final parameter file.
 
 State is passed explicitly: whatever the experiment needs in a checkpoint
@@ -27,7 +27,7 @@ object: :class:`Carried`.
 Training in epochs (``Run.train(epoch_end=...)``, the Penn Treebank
 scripts): the loop ends an epoch when the batches raise ``StopIteration``,
 calls the experiment's ``epoch_end`` (its evaluation and schedule), and
-reports one row per epoch (see :func:`indrnn.training.train_loop`);
+reports one row per epoch (see :func:`indrnn.run.loop.train_loop`);
 ``--max_epochs`` stops it, with a checkpoint.
 
 Examples
@@ -44,11 +44,11 @@ import numpy as np
 import pytensor
 
 from .. import lasagne
-from ..checkpoint import (Checkpointer, CheckpointError,
-                          CheckpointMismatchError, check_config,
-                          read_checkpoint)
-from ..training import ProgressLog, run_command, train_loop
+from .checkpoint import (Checkpointer, CheckpointError,
+                         CheckpointMismatchError, check_config,
+                         read_checkpoint)
 from .flags import jsonable, resume_command
+from .loop import ProgressLog, run_command, train_loop
 from .report import RunReport
 
 __all__ = ["Run", "Constant", "Carried", "command"]
@@ -156,7 +156,7 @@ class Run:
         ``<out>/<name>``: the parameter file, the checkpoint folder.
     report_base : str
         The log's path without ``.log``: the CSV, JSON and PNG reports.
-    log : indrnn.training.ProgressLog
+    log : indrnn.run.loop.ProgressLog
     seed : int
     rng : numpy.random.RandomState
         ``RandomState(seed)``, set as the package's random source
@@ -171,9 +171,9 @@ class Run:
 
     Raises
     ------
-    indrnn.checkpoint.CheckpointError
+    indrnn.run.checkpoint.CheckpointError
         ``--resume`` names an unreadable checkpoint or one of another
-        experiment; :class:`~indrnn.checkpoint.CheckpointMismatchError`
+        experiment; :class:`~indrnn.run.checkpoint.CheckpointMismatchError`
         when a flag of ``config_keys`` differs (named in the message).
     """
 
@@ -275,13 +275,13 @@ class Run:
         header : dict, optional
             More entries of the JSON report.
         step_hook : callable, optional
-            See :func:`indrnn.training.train_loop`.
+            See :func:`indrnn.run.loop.train_loop`.
         tables : dict, optional
             ``{name: callable}``: rows the experiment reports besides the
             loop's, e.g. one per epoch (see
             :class:`~indrnn.run.report.RunReport`).
         epoch_end, max_epochs, epoch_size, throughput : optional
-            Train in epochs (see :func:`indrnn.training.train_loop`): the
+            Train in epochs (see :func:`indrnn.run.loop.train_loop`): the
             reports are then one row per epoch, plotted against the epoch
             (at every epoch), and ``report_every`` steps give progress
             lines only.
@@ -292,7 +292,7 @@ class Run:
 
         Returns
         -------
-        indrnn.training.TrainState
+        indrnn.run.loop.TrainState
         """
         args = self.args
         kept = dict(state or {})
@@ -401,7 +401,7 @@ def command(make_parser, train, argv=None, data_errors=()):
     Returns
     -------
     int
-        The exit status (see :func:`indrnn.training.run_command`).
+        The exit status (see :func:`indrnn.run.loop.run_command`).
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     args = make_parser().parse_args(argv)

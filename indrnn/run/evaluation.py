@@ -25,7 +25,7 @@ import pytensor
 import pytensor.tensor as pt
 
 from .. import lasagne
-from ..training import compile_test_fn, compile_train_fn, weight_decay
+from .functions import compile_test_fn, compile_train_fn, weight_decay
 
 __all__ = ["compile_eval_pair", "classifier_figures", "compile_classifier",
            "mean_over_batches", "confusion_matrix", "save_confusion_png",
@@ -139,7 +139,7 @@ def compile_classifier(out, X_sym, y_sym, figures, decay=None, U_bound=None,
         figures (see :func:`compile_eval_pair`).
     decay : float, optional
         The originals' ``--use_weightdecay_nohiddenW``: the L2 terms of
-        :func:`indrnn.training.weight_decay` added to the loss, one by
+        :func:`indrnn.run.functions.weight_decay` added to the loss, one by
         one in parameter order (None: no terms).
     U_bound : float, optional
         Clip of the recurrent weights (None: no clip).

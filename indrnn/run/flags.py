@@ -11,7 +11,7 @@
   original's: ``--seed``, ``--max_steps``, ``--out``, ``--log`` (and
   ``--data_dir`` where there are data files) and the checkpoint flags.
 - :func:`add_checkpoint_flags` adds ``--checkpoint_every``,
-  ``--keep_checkpoints`` and ``--resume`` (see :mod:`indrnn.checkpoint`).
+  ``--keep_checkpoints`` and ``--resume`` (see :mod:`indrnn.run.checkpoint`).
 - :func:`resume_command` is the command line that resumes a run.
 - :func:`add_deep_options` adds ``--net plain|residual|dense`` and the
   settings of the Deep IndRNN networks (:mod:`indrnn.deep`).
@@ -32,7 +32,7 @@ import numpy as np
 
 # Beside the loop, whose epoch rows hold JSON's values; re-exported here
 # for the reports' flag values.
-from ..training import jsonable
+from .loop import jsonable
 
 __all__ = [
     "positive_int",
@@ -239,7 +239,7 @@ def checkpoint_interval(text):
 
     Returns
     -------
-    indrnn.training.CheckpointInterval
+    indrnn.run.loop.CheckpointInterval
 
     Raises
     ------
@@ -251,7 +251,7 @@ def checkpoint_interval(text):
     >>> checkpoint_interval('30m')
     CheckpointInterval(minutes=30.0)
     """
-    from indrnn.training import CheckpointInterval
+    from indrnn.run.loop import CheckpointInterval
     try:
         return CheckpointInterval.parse(text)
     except ValueError as exc:

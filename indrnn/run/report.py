@@ -21,7 +21,7 @@ import json
 import os
 
 from .flags import jsonable
-from ..training import writing
+from .loop import writing
 
 __all__ = ["RunReport", "plot_curves"]
 

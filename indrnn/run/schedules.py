@@ -13,7 +13,7 @@ The original scripts use two rules:
   action recognition).
 
 A schedule is called by the training loop with its
-:class:`~indrnn.training.TrainState` after every report, may change
+:class:`~indrnn.run.loop.TrainState` after every report, may change
 ``state.learning_rate`` and set ``state.stop``, and has ``state_dict`` /
 ``load_state_dict`` so that a checkpoint holds it and a resumed run
 continues the same schedule.

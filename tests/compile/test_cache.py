@@ -135,7 +135,7 @@ def test_numba_training_function_from_cache(cache_folder, monkeypatch):
     from indrnn.lasagne.layers import (InputLayer, get_all_params,
                                        get_output, set_all_param_values,
                                        get_all_param_values)
-    from indrnn.training import compile_train_fn
+    from indrnn.run.functions import compile_train_fn
 
     def build():
         l_in = InputLayer((5, 2, 3))  # (time, batch, units)

@@ -245,7 +245,7 @@ def test_training_falls_back_to_pytensor_linker(monkeypatch):
     """Where the linker cannot be imported (a PyTensor release moved what
     it builds on), or is switched off, the training functions compile with
     PyTensor's linker; the import failure says so once."""
-    from indrnn.training import compile_test_fn
+    from indrnn.run.functions import compile_test_fn
     x = pt.vector("x", dtype="float64")
     fn = compile_test_fn([x], [pt.exp(x).sum()], cache=False)
     assert type(fn.maker.linker) is NumbaNodeLinker

@@ -130,7 +130,7 @@ def test_permutation_checks_and_round_trip(tmp_path):
 def test_run_permutation_chooses_as_the_script_did(tmp_path):
     # A new run: pixel order, or the --permutation file, or the seed's;
     # a resumed run: its checkpoint's, which must equal --permutation.
-    from indrnn.checkpoint import CheckpointMismatchError
+    from indrnn.run.checkpoint import CheckpointMismatchError
     said = []
     log = lambda *parts: said.append(parts)
     assert mnist.run_permutation(20, False, 5, log=log) is None

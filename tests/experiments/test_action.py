@@ -475,7 +475,7 @@ def test_sigint_writes_a_checkpoint_and_the_printed_command_resumes(
     # past the next evaluation, gives the parameters, evaluations and test
     # figures of an uninterrupted run.
     import shlex
-    from indrnn.checkpoint import read_checkpoint
+    from indrnn.run.checkpoint import read_checkpoint
     monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
     argv = ARGV + ['--data_dir', str(synthetic_data / 'npy'),
                    '--test_crops', '1', '--use_dropout', '--rotation_aug']

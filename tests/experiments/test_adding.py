@@ -338,7 +338,7 @@ def test_a_signal_writes_a_checkpoint_and_the_run_resumes_exactly(tmp_path,
     that resumes it; that command, run a few steps on, gives the
     parameters and checkpoint of an uninterrupted run, bit for bit."""
     import shlex
-    from indrnn.checkpoint import load_checkpoint
+    from indrnn.run.checkpoint import load_checkpoint
     out = tmp_path / 'a'
     argv = ARGV + ['--report_every', '5', '--checkpoint_every', '100000']
     step, path, hint, _ = interrupt(
@@ -378,7 +378,7 @@ def test_a_signal_writes_a_checkpoint_and_the_run_resumes_exactly(tmp_path,
 # as by kill -9 or a power loss.
 _KILLED_IN_A_WRITE = '''
 import os, runpy, signal, sys
-from indrnn import checkpoint
+from indrnn.run import checkpoint
 write = checkpoint._write_hdf5
 
 def write_then_die(path, contents):
@@ -399,7 +399,7 @@ def test_kill_during_a_checkpoint_write_keeps_the_previous_one(tmp_path):
     whole and loadable, the unfinished file is not taken for one (and is
     removed by the next run), and the run resumed from the last whole
     checkpoint ends as the uninterrupted run, bit for bit."""
-    from indrnn.checkpoint import read_checkpoint
+    from indrnn.run.checkpoint import read_checkpoint
     argv = ARGV + ['--report_every', '3', '--checkpoint_every', '3',
                    '--keep_checkpoints', '5']
     out, ckpts = tmp_path / 'a', tmp_path / 'a' / 'indrnn10_checkpoints'
@@ -449,8 +449,9 @@ def test_full_disk_at_the_end_is_reported_and_the_checkpoint_stays(
     line): exit status 1, one line naming the file and the last
     checkpoint, which loads and resumes; an older parameter file is not
     overwritten by a truncated one."""
-    from indrnn import legacy, training
-    from indrnn.checkpoint import read_checkpoint
+    from indrnn.run import loop
+    from indrnn.legacy import params as legacy_params
+    from indrnn.run.checkpoint import read_checkpoint
     monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
     out = tmp_path / 'run'
     argv = ARGV + ['--report_every', '3', '--checkpoint_every', '3',
@@ -459,7 +460,7 @@ def test_full_disk_at_the_end_is_reported_and_the_checkpoint_stays(
     before = (out / 'indrnn10.npz').read_bytes()
     capsys.readouterr()
     if what == 'parameters':
-        monkeypatch.setattr(legacy.np, 'savez', _full_disk(np.savez))
+        monkeypatch.setattr(legacy_params.np, 'savez', _full_disk(np.savez))
         target = out / 'indrnn10.npz'
     else:
         real_open = open
@@ -471,7 +472,7 @@ def test_full_disk_at_the_end_is_reported_and_the_checkpoint_stays(
                 if len(lines) > 3:
                     raise OSError(28, os.strerror(28))
             return real_open(path, mode, *args, **kwargs)
-        monkeypatch.setattr(training, 'open', log_open, raising=False)
+        monkeypatch.setattr(loop, 'open', log_open, raising=False)
         target = out / 'indrnn10.log'
     assert adding.main(argv + ['--max_steps', '9', '--resume', str(
         out / 'indrnn10_checkpoints' / 'checkpoint-step00000003.h5')]) == 1

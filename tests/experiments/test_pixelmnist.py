@@ -347,7 +347,7 @@ def test_sigint_writes_a_checkpoint_and_the_printed_command_resumes(
     # resumes it; that command, run to step k, gives the parameters of an
     # uninterrupted run to step k.
     import shlex
-    from indrnn.checkpoint import read_checkpoint
+    from indrnn.run.checkpoint import read_checkpoint
     monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
     argv = NET + ['--use_bn_afterrnn', '--use_permute', '--eval_every', '2',
                   '--seed', '0', '--data_dir', str(data)]
@@ -383,8 +383,8 @@ def test_full_disk_while_writing_the_reports_is_reported(data, tmp_path,
     """The disk fills while the run rewrites its CSV report: exit status 1
     and one line naming the CSV and the last checkpoint, which is whole."""
     import errno
-    from indrnn import training
-    from indrnn.checkpoint import read_checkpoint
+    from indrnn.run import loop
+    from indrnn.run.checkpoint import read_checkpoint
     monkeypatch.delenv('PYTENSOR_FLAGS', raising=False)
     real_open = open
 
@@ -395,7 +395,7 @@ def test_full_disk_while_writing_the_reports_is_reported(data, tmp_path,
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             f.write = write
         return f
-    monkeypatch.setattr(training, 'open', full_disk_for_csv, raising=False)
+    monkeypatch.setattr(loop, 'open', full_disk_for_csv, raising=False)
     out = tmp_path / 'run'
     argv = NET + ['--eval_every', '2', '--seed', '0', '--data_dir',
                   str(data), '--out', str(out), '--max_steps', '4',

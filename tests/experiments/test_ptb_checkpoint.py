@@ -22,8 +22,8 @@ import pytest
 from indrnn.experiments import penntree_charlevel_rernn as cptb
 from indrnn.experiments import penntree_wordlevel_rernn_WT as wptb
 from indrnn.experiments import ptb_lm
-from indrnn.checkpoint import read_checkpoint
-from indrnn.training import CheckpointInterval
+from indrnn.run.checkpoint import read_checkpoint
+from indrnn.run.loop import CheckpointInterval
 from sigint_run import interrupt
 
 MODE = "FAST_COMPILE"

@@ -160,7 +160,7 @@ def toy_run(out, extra, steps=None):
     import indrnn.lasagne as lasagne
     from indrnn.lasagne.layers import DenseLayer, InputLayer
     from indrnn.lasagne.nonlinearities import tanh
-    from indrnn.training import compile_test_fn, compile_train_fn
+    from indrnn.run.functions import compile_test_fn, compile_train_fn
     parser = argparse.ArgumentParser()
     flags.add_run_flags(parser, 'toy')
     parser.add_argument('--max_epochs', type=int)
@@ -226,7 +226,7 @@ def test_epochs_report_rows_and_stop_at_max_epochs(tmp_path):
 
 
 def test_epochs_checkpoint_at_max_steps_before_the_epoch_end(tmp_path):
-    from indrnn.checkpoint import read_checkpoint
+    from indrnn.run.checkpoint import read_checkpoint
     loop, _ = toy_run(tmp_path, ['--max_steps', '4', '--checkpoint_every',
                                  '100'])
     assert loop.stop_reason == 'max_steps'
@@ -248,7 +248,7 @@ def test_epochs_resume_is_bit_identical(tmp_path, stop):
     """Resumed mid epoch (step 4) or between epochs (--max_epochs 1, step
     3), a run goes on as the uninterrupted one: same parameters, same
     rows, same checkpoint arrays."""
-    from indrnn.checkpoint import read_checkpoint
+    from indrnn.run.checkpoint import read_checkpoint
     a, b = tmp_path / 'a', tmp_path / 'b'
     loop_a, net_a = toy_run(a, ['--max_epochs', '3', '--checkpoint_every',
                                 '5'])

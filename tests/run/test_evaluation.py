@@ -13,7 +13,7 @@ from indrnn.run import evaluation
 from indrnn.run.evaluation import (classifier_figures, compile_classifier,
                                    compile_eval_pair, confusion_matrix,
                                    mean_over_batches, write_confusion)
-from indrnn.training import compile_test_fn
+from indrnn.run.functions import compile_test_fn
 
 floatX = pytensor.config.floatX
 MODE = 'FAST_COMPILE'

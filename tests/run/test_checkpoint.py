@@ -1,4 +1,4 @@
-"""Tests of indrnn.checkpoint and the checkpointing of train_loop.
+"""Tests of indrnn.run.checkpoint and the checkpointing of train_loop.
 
 The central check: a BatchNorm + dropout network trained with ``train_loop``
 and interrupted at step k, then resumed from its checkpoint to step n,
@@ -18,16 +18,17 @@ import pytest
 
 import indrnn
 import indrnn.lasagne as lasagne
-from indrnn import checkpoint
-from indrnn.checkpoint import (CheckpointError, CheckpointMismatchError,
-                               Checkpointer, CheckpointWriteError,
-                               load_checkpoint, save_checkpoint,
-                               training_state_variables)
 from indrnn.indrnn_onlyrecurrent import IndRNNLayer_onlyrecurrent
 from indrnn.lasagne.layers import (BatchNormLayer, DenseLayer, DropoutLayer,
                                    InputLayer, ReshapeLayer, SliceLayer,
                                    get_all_params)
-from indrnn.training import compile_train_fn, train_loop
+from indrnn.run import checkpoint
+from indrnn.run.checkpoint import (CheckpointError, CheckpointMismatchError,
+                                   Checkpointer, CheckpointWriteError,
+                                   load_checkpoint, save_checkpoint,
+                                   training_state_variables)
+from indrnn.run.functions import compile_train_fn
+from indrnn.run.loop import train_loop
 
 MODE = 'FAST_COMPILE'
 T, B, F = 4, 3, 2

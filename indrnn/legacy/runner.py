@@ -61,8 +61,8 @@ import pytensor.tensor as pt
 from pytensor.graph.replace import clone_replace
 from pytensor.tensor import special
 
-from . import lasagne as _lasagne
-from .lasagne import objectives as _objectives
+from .. import lasagne as _lasagne
+from ..lasagne import objectives as _objectives
 
 __all__ = [
     "ForwardingModule",

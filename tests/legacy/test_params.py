@@ -1,4 +1,5 @@
-"""Tests of indrnn.legacy: parameter files in the original scripts' format."""
+"""Tests of indrnn.legacy.params: parameter files in the original scripts'
+format."""
 import os
 import zipfile
 

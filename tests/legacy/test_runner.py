@@ -1,4 +1,4 @@
-"""Tests of indrnn.legacy_runner / ``python -m indrnn.legacy SCRIPT``.
+"""Tests of indrnn.legacy.runner / ``python -m indrnn.legacy SCRIPT``.
 
 The scripts run here are written for these tests in the style of the
 original Theano + Lasagne IndRNN scripts; they are not copies of them.
@@ -14,9 +14,10 @@ import pytest
 
 from indrnn.lasagne.layers import DenseLayer, InputLayer, RecurrentLayer
 from indrnn.legacy import load_legacy_params
-from indrnn.legacy_runner import diagnose, legacy_environment
+from indrnn.legacy.runner import diagnose, legacy_environment
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 # A helper module next to the script, like the original IndRNN.py: it is
 # imported by the script through the script's folder and itself imports
@@ -198,7 +199,7 @@ def test_numpy_incompatibility_is_reported_not_patched(tmp_path):
 
 def test_import_indrnn_installs_no_aliases():
     # Importing the runner module itself must not install them either.
-    code = ("import sys, indrnn, indrnn.legacy, indrnn.legacy_runner; "
+    code = ("import sys, indrnn, indrnn.legacy, indrnn.legacy.runner; "
             "print(sorted(m for m in sys.modules "
             "if m.split('.')[0] in ('theano', 'lasagne')))")
     env = dict(os.environ, PYTHONPATH=REPO_ROOT)

@@ -142,8 +142,8 @@ def training_state_variables(train_fn, layer=None):
     >>> [v.name for v in training_state_variables(f)]  # w, m, v, t
     ['w', None, None, None]
     """
-    from .compile import input_specs
-    from .lasagne.layers import get_all_params
+    from ..compile import input_specs
+    from ..lasagne.layers import get_all_params
     params = get_all_params(layer) if layer is not None else []
     containers = {id(p.container) for p in params}
     found = []
@@ -345,8 +345,8 @@ def save_checkpoint(path, layer, train_fn=None, rngs=(), state=None,
     >>> load_checkpoint(path, net)['arrays']
     {'best': [array([0, 1, 2])]}
     """
-    from . import __version__
-    from .lasagne.layers import get_all_params
+    from .. import __version__
+    from ..lasagne.layers import get_all_params
     if isinstance(state, dict) and "arrays" in state:
         raise ValueError("state must not have a key 'arrays': load returns "
                          "the arrays slot under it; pass arrays=...")
@@ -525,7 +525,7 @@ def read_checkpoint(path):
     >>> read_checkpoint('/nonexistent.h5')
     Traceback (most recent call last):
     ...
-    indrnn.checkpoint.CheckpointError: checkpoint /nonexistent.h5 does not ...
+    indrnn.run.checkpoint.CheckpointError: checkpoint /nonexistent.h5 does not ...
     """
     saved = _read_hdf5(path)
     state = saved["loop"]
@@ -703,9 +703,9 @@ def load_checkpoint(path, layer, train_fn=None, rngs=(), args=None,
     >>> load_checkpoint('/nonexistent.h5', None)
     Traceback (most recent call last):
     ...
-    indrnn.checkpoint.CheckpointError: checkpoint /nonexistent.h5 does not ...
+    indrnn.run.checkpoint.CheckpointError: checkpoint /nonexistent.h5 does not ...
     """
-    from .lasagne.layers import get_all_params
+    from ..lasagne.layers import get_all_params
     saved = _read_hdf5(path)
     params = get_all_params(layer)
     _check_values(path, "parameters", params, saved["params"])

@@ -15,25 +15,19 @@ This module writes such files and reads them back into a network built with
 :mod:`indrnn.lasagne`, checking the whole file against the network before a
 single value is set, so that a mismatching file never leaves a network
 half-loaded.
-
-Run as a command, ``python -m indrnn.legacy SCRIPT [ARGS...]`` runs an
-original Theano + Lasagne script unmodified (see
-:mod:`indrnn.legacy_runner`).
 """
 import os
-import sys
 import tempfile
 import zipfile
 
 import numpy as np
 
-from .lasagne.layers import get_all_layers, get_all_params
+from ..lasagne.layers import get_all_layers, get_all_params
 
 __all__ = [
     "save_legacy_params",
     "load_legacy_params",
     "param_table",
-    "main",
 ]
 
 
@@ -285,29 +279,3 @@ def load_legacy_params(path, layer, strict=True):
         param.set_value(value)
     return values
 
-
-def main(argv=None):
-    """``python -m indrnn.legacy SCRIPT [ARGS...]``: run an original script.
-
-    Runs the Theano + Lasagne script `SCRIPT` unmodified, with ``theano``
-    resolving to PyTensor and ``lasagne`` to :mod:`indrnn.lasagne`; the
-    aliases exist only inside this command. See
-    :func:`indrnn.legacy_runner.main`.
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        ``[SCRIPT, ARGS...]``; ``sys.argv[1:]`` by default.
-
-    Returns
-    -------
-    int
-        The exit status.
-    """
-    # Imported here: the runner is only needed by the command.
-    from .legacy_runner import main as runner_main
-    return runner_main(argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
