@@ -400,7 +400,7 @@ def last_checkpoint_note(checkpointer):
 
     Parameters
     ----------
-    checkpointer : indrnn.checkpoint.Checkpointer or None
+    checkpointer : indrnn.run.checkpoint.Checkpointer or None
 
     Returns
     -------
@@ -483,19 +483,19 @@ def train_loop(step_fn, next_batch, learning_rate, names=("loss",),
         log, change ``state.learning_rate`` or set ``state.stop``; it serves
         schedules that do not follow the reports, such as the per-epoch
         evaluation of the action-recognition script.
-    checkpointer : indrnn.checkpoint.Checkpointer, optional
+    checkpointer : indrnn.run.checkpoint.Checkpointer, optional
         Writes checkpoints: every ``checkpoint_every`` steps, at
         ``max_steps`` and ``max_epochs``, when a report improves its
         ``best_metric`` (the best checkpoint) and when the run is
         interrupted by a signal. A
-        :class:`~indrnn.checkpoint.CheckpointWriteError` is logged and
+        :class:`~indrnn.run.checkpoint.CheckpointWriteError` is logged and
         raised; earlier checkpoints stay intact.
     checkpoint_every : int, str or CheckpointInterval, optional
         Steps (an int) or a :class:`CheckpointInterval` (steps or minutes)
         between checkpoints (None: only at the end and on signals).
     resume : dict, optional
         Loop state from :meth:`Checkpointer.load
-        <indrnn.checkpoint.Checkpointer.load>`: the step, learning rate,
+        <indrnn.run.checkpoint.Checkpointer.load>`: the step, learning rate,
         report counters, running sums, the reports so far
         (``state.history``), the position in the epochs and the elapsed
         time continue from it, so the run goes on exactly as if it had not
