@@ -9,8 +9,9 @@ runs finish, with a progress line, and the table is rewritten after each
 
 Ray starts a local instance unless ``--address`` or ``RAY_ADDRESS`` names
 a cluster. Running the same command again skips the runs whose folder
-holds a ``done`` result, and resumes the others from their last
-checkpoint; a worker that dies is retried by Ray (``--max-retries``) and
+holds a ``done`` result (their numbers are read again from their reports,
+so a changed metric applies to them), and resumes the others from their
+last checkpoint; a worker that dies is retried by Ray (``--max-retries``) and
 its run resumes from its checkpoint too. A run that fails (missing data, a
 diverged loss) is reported in the table with its error; the others go on.
 Missing data sets are checked before any run starts.
@@ -22,6 +23,7 @@ import sys
 import time
 
 from .data import check_data, data_flags, default_data_root
+from .metrics import MetricError, find_report, read_metrics
 from .registry import PROFILES, RegistryError, load_registry
 from .runner import (RunBusy, RunInterrupted, RunSpec, execute,
                      finished_result, write_json)
@@ -106,8 +108,9 @@ def _positive_int(text):
     return value
 
 
-def list_tables(registry, name=None, out=sys.stdout):
+def list_tables(registry, name=None, out=None):
     """Print each table's rows (``indrnn reproduce --list [NAME]``)."""
+    out = sys.stdout if out is None else out
     tables = ([registry.table(name)] if name
               else list(registry.tables.values()))
     for table in tables:
@@ -168,6 +171,19 @@ def ray_task(ray, args):
                       num_gpus=args.gpus_per_run,
                       max_retries=args.max_retries,
                       retry_exceptions=[RunInterrupted])(execute)
+
+
+def _reread(result, spec):
+    """A finished run's result with its number read again from its report
+    by the row's metric as the registry states it now."""
+    found = find_report(spec.folder)
+    if found is None:
+        return result
+    try:
+        figures = read_metrics(found[1], spec.metric, spec.curve, spec.x)
+    except MetricError:
+        return result
+    return dict(result, metric=spec.metric.label, **figures)
 
 
 def _failed(spec, error):
@@ -360,7 +376,7 @@ def main(argv=None, registry_path=None):
     for spec in specs:
         done = finished_result(spec.folder, spec.argv())
         if done is not None:
-            results[(spec.key, spec.seed)] = done
+            results[(spec.key, spec.seed)] = _reread(done, spec)
         else:
             todo.append(spec)
     print("[%s] profile %s: %d rows x %d seeds = %d runs in %s; %d already "

@@ -229,7 +229,7 @@ def test_list_shows_each_rows_command_paper_number_and_metric(capsys):
             "--hidden_units 128 --use_bn_afterrnn --use_permute") in text
     assert "paper's:  4" in text
     assert "test error % (as error %: 100 (1 - x)): the highest " \
-           "bn_accuracy" in text
+           "accuracy over the reports" in text
     assert "cpu:      --max_steps 4000" in text
 
 
