@@ -22,6 +22,15 @@ layer makes that bias's gradient zero in exact arithmetic, so Adam turns
 round-off into steps of size ``lr``, which differ between any two modes
 (observed for the PTB networks' default ``bn_before``: the biases 1e-4
 apart, and the figures that use the stored averages 0.3 % apart).
+
+One more case of the same kind: a relu unit that is dead in every step of
+the reference run has a gradient of exactly zero there, so its bias stays
+at exactly 0.0; in the other mode round-off can leave its pre-activation a
+hair above zero in one step, and Adam, which divides by the gradient's own
+size, moves the bias by up to ``lr`` per step (observed on an AMD EPYC
+machine: word PTB, one of six biases at -2.8e-5 against 0.0). Such entries
+(exactly 0.0 in the reference, a bias) may differ by at most ``steps *
+lr``; every other entry keeps the round-off bound.
 """
 import json
 import re
@@ -43,15 +52,20 @@ RTOL, ATOL = 1e-4, 1e-7
 DEFAULT = pytensor.config.mode
 
 
-def _assert_close(got, ref, what):
+def _assert_close(got, ref, what, dead_bias_step=None):
     got, ref = np.asarray(got), np.asarray(ref)
     assert got.shape == ref.shape, what
     if ref.dtype.kind in "iub":
         np.testing.assert_array_equal(got, ref, err_msg=what)
         return
     scale = float(np.abs(ref).max()) if ref.size else 0.0
-    np.testing.assert_allclose(got, ref, rtol=0, atol=RTOL * scale + ATOL,
-                               err_msg=what)
+    bound = np.full(ref.shape, RTOL * scale + ATOL)
+    if dead_bias_step is not None and ref.ndim == 1:
+        # A bias whose unit was dead in every reference step (see the
+        # module docstring): Adam's steps of round-off, at most lr each.
+        bound[ref == 0.0] = dead_bias_step
+    np.testing.assert_array_less(np.abs(got - ref), bound + 1e-30,
+                                 err_msg=what)
 
 
 @pytest.fixture(scope='module')
@@ -217,6 +231,10 @@ def test_every_family_trains_in_jax_mode_through_its_command_line(
         assert np.all(np.isfinite(got)), key
         _assert_close(got, ref, key)
     assert len(params) == len(ref_params) > 0
+    steps = int(argv[argv.index('--max_steps') + 1])
+    lr = (float(argv[argv.index('--lr') + 1]) if '--lr' in argv
+          else float(module.make_parser().get_default('lr')))
     for i, (got, ref) in enumerate(zip(params, ref_params)):
         assert got.dtype == ref.dtype == np.float32, i
-        _assert_close(got, ref, 'parameter %d' % i)
+        _assert_close(got, ref, 'parameter %d' % i,
+                      dead_bias_step=1.01 * steps * lr)
