@@ -20,23 +20,9 @@ __all__ = [
 
 
 def main(argv=None):
-    """``python -m indrnn.legacy SCRIPT [ARGS...]``: run an original script.
-
-    Runs the Theano + Lasagne script `SCRIPT` unmodified, with ``theano``
-    resolving to PyTensor and ``lasagne`` to :mod:`indrnn.lasagne`; the
-    aliases exist only inside this command. See
-    :func:`indrnn.legacy.runner.main`.
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        ``[SCRIPT, ARGS...]``; ``sys.argv[1:]`` by default.
-
-    Returns
-    -------
-    int
-        The exit status.
-    """
+    """``python -m indrnn.legacy SCRIPT [ARGS...]``: run an original script
+    unmodified; :func:`indrnn.legacy.runner.main` (its parameters and
+    exit status), imported only when called."""
     # Imported here: the runner is only needed by the command.
     from .runner import main as runner_main
     return runner_main(argv)

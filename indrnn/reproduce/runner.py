@@ -342,9 +342,8 @@ def execute(spec, on_started=None):
 def _result(spec, argv, returncode, attempts, output):
     found = find_report(spec.folder)
     report = found[1] if found else {}
-    flags = [a for a in argv]
-    if "--resume" in flags:
-        flags = flags[:flags.index("--resume")]
+    # The flags without --resume: what finished_result compares.
+    flags = argv[:argv.index("--resume")] if "--resume" in argv else argv
     result = {
         "key": spec.key, "seed": spec.seed, "profile": spec.profile,
         "status": "done" if returncode == 0 else "failed",
